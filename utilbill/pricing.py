@@ -141,9 +141,9 @@ def price_bill(
                     quantity=qty(in_block),
                     rate=block.price,
                     amount=round_fraction(in_block * price),
-                    basis=f"{_fmt(in_block)} units x ${block.price} (block {bi}: {bound_txt}; "
-                          (f"monthly bound {block.up_to} x {scale_words})" if block.up_to is not None
-                                                 else f"no upper bound)"),
+                    basis=f"{_fmt(in_block)} units x ${block.price} (block {bi}: {bound_txt}; " + (
+                        f"monthly bound {block.up_to} x {scale_words})" if block.up_to is not None
+                        else "no upper bound)"),
                     part=pi,
                 ))
             if upper is None or part_units <= upper:
