@@ -1,0 +1,55 @@
+"""Versioned schema migrations. Version N is MIGRATIONS[N-1]; each runs once, in order.
+
+Version 1 creates the tables of `schema.py` and the append-only rules. A later change adds a
+function here (never edits an applied one) so a utility's store upgrades in place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.engine import Connection
+
+from . import schema
+
+
+def _v1_create(conn: Connection) -> None:
+    schema.metadata.create_all(conn)
+    dialect = conn.dialect.name
+    for table in schema.APPEND_ONLY:
+        if dialect == "sqlite":
+            for op in ("UPDATE", "DELETE"):
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} are append-only: post a correction instead'); END"
+                )
+        elif dialect == "postgresql":
+            conn.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION utilbill_append_only() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION '% are append-only: post a correction instead', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
+            )
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION utilbill_append_only()"
+            )
+
+
+MIGRATIONS = [
+    ("create the tables and the append-only rules", _v1_create),
+]
+
+
+def apply_migrations(conn: Connection) -> int:
+    if not inspect(conn).has_table("schema_version"):
+        schema.schema_version.create(conn)
+    current = conn.execute(select(schema.schema_version.c.version).order_by(
+        schema.schema_version.c.version.desc())).scalar() or 0
+    for version, (description, fn) in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        fn(conn)
+        conn.execute(insert(schema.schema_version).values(
+            version=version, applied_at=datetime.now(timezone.utc).isoformat(), description=description))
+        current = version
+    return current
