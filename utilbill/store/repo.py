@@ -181,3 +181,34 @@ def start_job(conn: Connection, store: Store, *, kind: str, job_key: str, run_da
 def find_job(conn: Connection, job_key: str) -> dict | None:
     r = conn.execute(select(schema.jobs).where(schema.jobs.c.job_key == job_key)).first()
     return dict(r._mapping) if r else None
+
+
+def save_bill(conn: Connection, store: Store, bill, *, job_id: int | None = None,
+              replaces_bill_id: int | None = None, bill_key: str | None = None,
+              source_file: str | None = None, source_hash: str | None = None) -> int | None:
+    """Insert a computed bill, its lines and its bill posting. Returns the bill id, or None
+    when a bill with the same key is already in the store (a re-run posts nothing new)."""
+    key = bill_key or bill.bill_key
+    if conn.execute(select(B.c.id).where(B.c.bill_key == key)).scalar() is not None:
+        return None
+    res = conn.execute(insert(B).values(
+        bill_key=key, account_no=bill.account_no, job_id=job_id, kind=bill.kind,
+        bill_date=bill.bill_date, due_date=bill.due_date, period_start=bill.period.start,
+        period_end=bill.period.end, previous_reading=bill.previous_reading, reading=bill.reading,
+        units=str(bill.units), estimated=bill.estimated, rollover=bill.rollover, regular=bill.regular,
+        months=str(bill.priced.months), winter_average=str(bill.winter.units_per_month) if bill.winter else None,
+        wastewater_units=str(bill.priced.wastewater_units), total_cents=to_cents(bill.total),
+        replaces_bill_id=replaces_bill_id, created_at=now_iso(),
+    ))
+    bill_id = res.inserted_primary_key[0]
+    conn.execute(insert(BL), [
+        dict(bill_id=bill_id, seq=i, code=l.code, description=l.description, fund=l.fund,
+             quantity=str(l.quantity), rate=str(l.rate), amount_cents=to_cents(l.amount), basis=l.basis)
+        for i, l in enumerate(bill.lines, start=1)
+    ])
+    funds = bill.priced.fund_totals()
+    post(conn, store, account_no=bill.account_no, kind="bill", amount=bill.total,
+         effective_date=bill.bill_date, due_date=bill.due_date, bill_id=bill_id,
+         parts=sorted(funds.items()), job_id=job_id, source_file=source_file, source_hash=source_hash,
+         idem_key=f"bill:{key}", memo=f"{bill.kind} bill {bill.period}")
+    return bill_id
