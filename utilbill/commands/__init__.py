@@ -3,4 +3,4 @@
 Each module defines `register(app: typer.Typer)` that adds its commands (or sub-apps).
 """
 
-AREAS = ("admin", "billing", "collections", "cash", "excel")
+AREAS = ("admin", "billing", "special", "collections", "cash", "excel", "reliability")
