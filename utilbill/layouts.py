@@ -7,3 +7,117 @@ Read with `utilbill.xlio.read_table(path, READINGS)`; write with `utilbill.xlio.
 """
 
 from utilbill.layouts_core import Column, SheetLayout  # noqa: F401
+
+
+# --- billing: readings, CIS extracts, the Bills workbook -------------------------------
+
+READ_TYPES = ("actual", "estimate", "final")
+CLASS_CHOICES = ("residential", "commercial")
+METER_SIZE_CHOICES = ("5/8", "3/4", "1", "1-1/2", "2", "3", "4", "6", "8")
+
+READINGS = SheetLayout("Readings", [
+    Column("account", "account", aliases=("account number", "acct", "account no", "account_no"),
+           help="Account number as printed on the bill"),
+    Column("read_date", "date", aliases=("read date", "date", "reading date"),
+           help="Date the meter was read"),
+    Column("reading", "int", required=False, min=0, aliases=("meter reading", "read", "current reading"),
+           help="Whole units on the meter dials; blank with read type 'estimate' to estimate"),
+    Column("read_type", "choice", required=False, choices=READ_TYPES, default="actual",
+           aliases=("read type", "type"), help="actual (default), estimate, or final"),
+    Column("meter_id", "text", required=False, aliases=("meter", "meter id", "meter number")),
+    Column("note", "text", required=False, aliases=("notes", "comment")),
+], title="Meter readings for the bill run")
+
+ACCOUNTS_IMPORT = SheetLayout("Accounts", [
+    Column("account", "account", aliases=("account number", "account_no", "acct")),
+    Column("premise", "text", required=False, aliases=("premise id", "premise_id", "property")),
+    Column("class", "choice", choices=CLASS_CHOICES, aliases=("account class", "customer class", "rate class")),
+    Column("customer_name", "text", aliases=("customer", "name")),
+    Column("customer_role", "choice", required=False, choices=("owner", "tenant"), default="owner",
+           aliases=("role",)),
+    Column("service_address", "text", aliases=("service address", "address")),
+    Column("mailing_address", "text", required=False, aliases=("mailing address",)),
+    Column("meter_size", "choice", choices=METER_SIZE_CHOICES, aliases=("meter size", "size")),
+    Column("meter_dials", "int", required=False, min=3, max=9, aliases=("dials", "meter dials")),
+    Column("meter_id", "text", required=False, aliases=("meter", "meter id")),
+    Column("service_start", "date", aliases=("service start", "start date", "start")),
+    Column("initial_reading", "int", required=False, min=0, aliases=("initial reading", "start reading")),
+    Column("cycle", "text", required=False, aliases=("route", "read cycle")),
+    Column("email", "text", required=False),
+    Column("phone", "text", required=False),
+    Column("notice_delivery", "choice", required=False, choices=("mail", "email", "in_person"), default="mail"),
+    Column("owner_name", "text", required=False, aliases=("owner",)),
+    Column("landlord_name", "text", required=False, aliases=("landlord",)),
+    Column("landlord_address", "text", required=False),
+    Column("third_party_name", "text", required=False, aliases=("third party", "designee")),
+    Column("third_party_address", "text", required=False, aliases=("designee address",)),
+    Column("flags", "text", required=False, aliases=("special handling",)),
+], title="Accounts (CIS extract)")
+
+READS_IMPORT = SheetLayout("Reads", [
+    Column("account", "account", aliases=("account number", "account_no", "acct")),
+    Column("read_date", "date", aliases=("read date", "date")),
+    Column("reading", "int", min=0),
+    Column("read_type", "choice", required=False, choices=("actual", "estimated", "final", "initial"),
+           default="actual", aliases=("read type", "type")),
+], title="Meter read history (CIS extract)")
+
+POSTING_KINDS = ("bill", "payment", "adjustment", "late_charge", "fee", "deposit")
+POSTINGS_IMPORT = SheetLayout("Postings", [
+    Column("account", "account", aliases=("account number", "account_no", "acct")),
+    Column("date", "date", aliases=("effective date", "posting date")),
+    Column("kind", "choice", choices=POSTING_KINDS, aliases=("type", "transaction type")),
+    Column("amount", "money", min=-1_000_000, max=1_000_000,
+           help="Positive for charges and payments alike; the kind gives the sign"),
+    Column("due_date", "date", required=False, aliases=("due", "due date")),
+    Column("water", "money", required=False, help="Water part of a bill"),
+    Column("wastewater", "money", required=False, aliases=("sewer",), help="Wastewater part of a bill"),
+    Column("reference", "text", required=False, aliases=("ref", "check number", "check no")),
+    Column("memo", "text", required=False, aliases=("description", "note")),
+], title="Ledger history (CIS extract)")
+
+BILLS_OUT = SheetLayout("Bills", [
+    Column("account", "account"),
+    Column("kind", "text"),
+    Column("bill_date", "date"),
+    Column("due_date", "date"),
+    Column("period_start", "date"),
+    Column("period_end", "date"),
+    Column("days", "int"),
+    Column("previous_reading", "int", required=False),
+    Column("reading", "int", required=False),
+    Column("units", "decimal"),
+    Column("estimated", "bool"),
+    Column("rollover", "bool"),
+    Column("regular", "bool"),
+    Column("winter_average", "decimal", required=False),
+    Column("wastewater_units", "decimal"),
+    Column("water", "money"),
+    Column("wastewater", "money"),
+    Column("total", "money"),
+    Column("bill_key", "text"),
+])
+
+BILL_LINES_OUT = SheetLayout("Lines", [
+    Column("account", "account"),
+    Column("bill_key", "text"),
+    Column("seq", "int"),
+    Column("code", "text"),
+    Column("description", "text"),
+    Column("fund", "text"),
+    Column("quantity", "decimal"),
+    Column("rate", "decimal"),
+    Column("amount", "money"),
+    Column("basis", "text"),
+])
+
+EXCEPTIONS_OUT = SheetLayout("Exceptions", [
+    Column("severity", "text"),
+    Column("file", "text", required=False),
+    Column("sheet", "text", required=False),
+    Column("row", "int", required=False),
+    Column("column", "text", required=False),
+    Column("account", "account", required=False),
+    Column("value", "text", required=False),
+    Column("reason", "text"),
+])
