@@ -1,0 +1,388 @@
+"""The cycle bill run: readings in, bills posted, a Bills workbook out (domain §3).
+
+`bill_run(u, readings_path)` reads the readings sheet, validates every row against the
+store (unknown or closed accounts, duplicates, reads not after the previous read, negative
+consumption without a plausible rollover), computes every bill, posts the good ones in one
+transaction, and writes the Bills workbook (Bills, Lines, Exceptions, Summary sheets).
+
+Rows that cannot be billed are held out with their reason and shown on the Exceptions sheet;
+the rest are billed (the way a CIS bill run works), unless `strict` asks to post nothing
+when any row has a problem. A problem with the file itself (missing columns, unreadable
+file) posts nothing. The run is idempotent: a bill is keyed by account, period and kind, a
+read by account, date and type, and the same file twice is recognised by its hash.
+
+Two computations give the same bills: the reference loop (`engine="reference"`, one
+account at a time through utilbill.billing) and the vectorized exact path
+(`engine="vector"`, utilbill.bill_run_vector) used for big runs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Sequence
+
+from sqlalchemy import select
+
+from .accounts import Account
+from .billing import ComputedBill, bill_from_read
+from .config import Policy
+from .consumption import PastUsage
+from .findings import Finding, FindingsError, errors
+from .home import Utility
+from .layouts import READINGS
+from .rates import RateBook
+from .store import schema
+from .store.repo import account_from_row
+
+HISTORY_DAYS = 500  # enough for a 365-day estimate and last winter's average
+
+
+@dataclass(frozen=True, slots=True)
+class BillRequest:
+    """One readings row, checked against the store, ready to be priced."""
+
+    row: int
+    account: Account
+    previous_read_date: date
+    previous_reading: int
+    read_date: date
+    reading: int | None  # None = estimate
+    history: tuple[PastUsage, ...]
+    kind: str  # regular | first | final
+
+
+@dataclass
+class BillRunResult:
+    run_date: date
+    source: str
+    bills: list[ComputedBill] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)  # account -> readings row (0 = estimated, no row)
+    job_id: int | None = None
+    posted: int = 0
+    already_posted: int = 0
+    already_run_job: int | None = None
+    backup: Path | None = None
+    output: Path | None = None
+    bill_ids: dict[str, int] = field(default_factory=dict)  # bill_key -> bill id
+
+    @property
+    def exceptions(self) -> list[Finding]:
+        return self.findings
+
+    @property
+    def total(self) -> Decimal:
+        return sum((b.total for b in self.bills), Decimal("0.00"))
+
+
+# --- loading what the rows need, in bulk -------------------------------------------------
+
+def _chunks(seq: Sequence, n: int = 900):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def load_accounts(conn, numbers: Sequence[str]) -> dict[str, Account]:
+    A = schema.accounts
+    out: dict[str, Account] = {}
+    if len(numbers) > 5000:
+        rows = conn.execute(select(A))
+        wanted = set(numbers)
+        for r in rows:
+            if r._mapping["account_no"] in wanted:
+                out[r._mapping["account_no"]] = account_from_row(r)
+        return out
+    for chunk in _chunks(list(numbers)):
+        for r in conn.execute(select(A).where(A.c.account_no.in_(chunk))):
+            out[r._mapping["account_no"]] = account_from_row(r)
+    return out
+
+
+def load_reads(conn, numbers: Sequence[str]) -> dict[str, list[tuple[date, int, str]]]:
+    R = schema.reads
+    q = select(R.c.account_no, R.c.read_date, R.c.reading, R.c.read_type).order_by(R.c.account_no, R.c.read_date, R.c.id)
+    out: dict[str, list] = defaultdict(list)
+    if len(numbers) > 5000:
+        wanted = set(numbers)
+        for a, d, rd, t in conn.execute(q):
+            if a in wanted:
+                out[a].append((d, rd, t))
+        return out
+    for chunk in _chunks(list(numbers)):
+        for a, d, rd, t in conn.execute(q.where(R.c.account_no.in_(chunk))):
+            out[a].append((d, rd, t))
+    return out
+
+
+def load_histories(conn, numbers: Sequence[str], since: date) -> dict[str, list[PastUsage]]:
+    """Each account's live (not cancelled) billed periods ending on or after `since`."""
+    B, P = schema.bills, schema.postings
+    orig = P.alias("orig")
+    cancelled = {r[0] for r in conn.execute(
+        select(orig.c.bill_id).select_from(P.join(orig, P.c.reverses_id == orig.c.id)).where(orig.c.kind == "bill"))}
+    q = (select(B.c.id, B.c.account_no, B.c.period_start, B.c.period_end, B.c.units, B.c.estimated)
+         .where(B.c.period_end >= since).order_by(B.c.account_no, B.c.period_end))
+    out: dict[str, list[PastUsage]] = defaultdict(list)
+    wanted = set(numbers)
+    for bid, a, s, e, units, est in conn.execute(q):
+        if a in wanted and bid not in cancelled:
+            out[a].append(PastUsage(s, e, Decimal(units), bool(est)))
+    return out
+
+
+def accounts_with_bills(conn, numbers: Sequence[str]) -> set[str]:
+    B = schema.bills
+    have = set()
+    wanted = set(numbers)
+    for (a,) in conn.execute(select(B.c.account_no).distinct()):
+        if a in wanted:
+            have.add(a)
+    return have
+
+
+# --- checking rows -------------------------------------------------------------------------
+
+def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
+            estimate_missing: bool, cycle: str | None = None) -> tuple[list[BillRequest], list[Finding]]:
+    """Check every row against the store; return billable requests and the held-out rows."""
+    findings: list[Finding] = []
+    numbers = sorted({r["account"] for r in rows if r.get("account")})
+    if estimate_missing and cycle:
+        A = schema.accounts
+        for (a,) in conn.execute(select(A.c.account_no).where(A.c.cycle == cycle, A.c.status == "active")):
+            if a not in numbers:
+                numbers.append(a)
+    accounts = load_accounts(conn, numbers)
+    reads = load_reads(conn, numbers)
+    min_date = min((r["read_date"] for r in rows if r.get("read_date")), default=run_date)
+    histories = load_histories(conn, numbers, min_date - timedelta(days=HISTORY_DAYS))
+    billed_before = accounts_with_bills(conn, numbers)
+
+    def bad(row, column, value, reason, account=None):
+        findings.append(Finding(reason, file=source, sheet=sheet, row=row, column=column, value=value,
+                                account=account))
+
+    seen: dict[str, int] = {}
+    requests: list[BillRequest] = []
+    for r in rows:
+        rown, acct = r["_row"], r["account"]
+        account = accounts.get(acct)
+        if account is None:
+            bad(rown, "account", acct, f"unknown account {acct}: not in the store (import it or check the number)", acct)
+            continue
+        if acct in seen:
+            bad(rown, "account", acct, f"account {acct} appears again (first on row {seen[acct]}); "
+                                       f"only one reading per account per run", acct)
+            continue
+        seen[acct] = rown
+        if account.status != "active":
+            bad(rown, "account", acct, f"account {acct} is {account.status}; it is not billed by the cycle run", acct)
+            continue
+        read_type = r.get("read_type") or "actual"
+        reading = r.get("reading")
+        if reading is None and read_type != "estimate" and not estimate_missing:
+            bad(rown, "reading", "", "reading is blank; enter it, or mark the row 'estimate' to estimate it", acct)
+            continue
+        prior = [x for x in reads.get(acct, []) if x[0] < r["read_date"]]
+        same_day = [x for x in reads.get(acct, []) if x[0] == r["read_date"]]
+        if not prior:
+            bad(rown, "read_date", r["read_date"], f"no earlier read for account {acct} (set its initial reading)", acct)
+            continue
+        later = [x for x in reads.get(acct, []) if x[0] > r["read_date"]]
+        if later:
+            bad(rown, "read_date", r["read_date"],
+                f"read date {r['read_date']} is before the account's last read {later[-1][0]}", acct)
+            continue
+        if same_day and reading is not None and all(x[1] != reading for x in same_day):
+            bad(rown, "reading", reading, f"a different reading ({same_day[0][1]}) is already recorded for "
+                                          f"{r['read_date']}; correct it with 'utilbill adjust cancel-rebill'", acct)
+            continue
+        prev_date, prev_reading, _ = prior[-1]
+        hist = tuple(histories.get(acct, ()))
+        kind = "regular" if acct in billed_before else "first"
+        requests.append(BillRequest(rown, account, prev_date, prev_reading, r["read_date"],
+                                    None if read_type == "estimate" else reading, hist, kind))
+    if estimate_missing and cycle:
+        A_missing = [a for a in numbers if a not in seen and a in accounts and accounts[a].status == "active"]
+        for acct in A_missing:
+            prior = [x for x in reads.get(acct, []) if x[0] < run_date]
+            if not prior:
+                continue
+            requests.append(BillRequest(0, accounts[acct], prior[-1][0], prior[-1][1], run_date, None,
+                                        tuple(histories.get(acct, ())),
+                                        "regular" if acct in billed_before else "first"))
+    return requests, findings
+
+
+def compute_reference(requests: Sequence[BillRequest], policy: Policy, rates: RateBook, bill_date: date,
+                      *, source: str = "", sheet: str = "") -> tuple[list[ComputedBill], list[Finding]]:
+    """The plain loop: one account at a time through utilbill.billing."""
+    bills, findings = [], []
+    for q in requests:
+        b = bill_from_read(q.account, previous_read_date=q.previous_read_date, previous_reading=q.previous_reading,
+                           read_date=q.read_date, reading=q.reading, history=q.history, policy=policy,
+                           rates=rates, bill_date=bill_date, kind=q.kind, estimate=q.reading is None)
+        if isinstance(b, Finding):
+            findings.append(Finding(b.reason, file=source, sheet=sheet, row=q.row or None, column=b.column,
+                                    value=b.value, account=q.account.account_no))
+        else:
+            bills.append(b)
+    return bills, findings
+
+
+def compute(requests, policy, rates, bill_date, *, engine: str = "auto", source="", sheet=""):
+    if engine == "auto":
+        engine = "vector" if len(requests) >= 2000 else "reference"
+    if engine == "vector":
+        from .bill_run_vector import compute_vector
+
+        return compute_vector(requests, policy, rates, bill_date, source=source, sheet=sheet)
+    return compute_reference(requests, policy, rates, bill_date, source=source, sheet=sheet)
+
+
+# --- posting -------------------------------------------------------------------------------
+
+def existing_bill_keys(conn, keys: Sequence[str]) -> set[str]:
+    B = schema.bills
+    out: set[str] = set()
+    if len(keys) > 5000:
+        wanted = set(keys)
+        return {k for (k,) in conn.execute(select(B.c.bill_key)) if k in wanted}
+    for chunk in _chunks(list(keys)):
+        out.update(k for (k,) in conn.execute(select(B.c.bill_key).where(B.c.bill_key.in_(chunk))))
+    return out
+
+
+def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None, source_file: str | None,
+               source_hash: str | None) -> tuple[dict[str, int], int]:
+    """Append the bills, their lines, their reads and their bill postings in bulk.
+
+    Returns (bill_key -> new bill id, number already in the store and skipped).
+    """
+    import json
+
+    from .money import to_cents
+    from .store.db import now_iso
+
+    B, BL, P, R = schema.bills, schema.bill_lines, schema.postings, schema.reads
+    existing = existing_bill_keys(conn, [b.bill_key for b in bills])
+    new = [b for b in bills if b.bill_key not in existing]
+    if not new:
+        return {}, len(bills)
+    now = now_iso()
+    # reads (skip ones already recorded for that day and type)
+    read_rows = []
+    reads_have = load_reads(conn, sorted({b.account_no for b in new}))
+    for b in new:
+        rtype = "estimated" if b.estimated else "actual"
+        if not any(d == b.period.end and t == rtype for d, _, t in reads_have.get(b.account_no, ())):
+            read_rows.append(dict(account_no=b.account_no, read_date=b.period.end, reading=int(b.reading),
+                                  read_type=rtype, source=source_file, job_id=job_id, created_at=now))
+    if read_rows:
+        conn.execute(R.insert(), read_rows)
+    bill_rows = [dict(
+        bill_key=b.bill_key, account_no=b.account_no, job_id=job_id, kind=b.kind, bill_date=b.bill_date,
+        due_date=b.due_date, period_start=b.period.start, period_end=b.period.end,
+        previous_reading=b.previous_reading, reading=b.reading, units=str(b.units), estimated=b.estimated,
+        rollover=b.rollover, regular=b.regular, months=str(b.priced.months),
+        winter_average=str(b.winter.units_per_month) if b.winter else None,
+        wastewater_units=str(b.priced.wastewater_units), total_cents=to_cents(b.total),
+        replaces_bill_id=None, created_at=now) for b in new]
+    ids: dict[str, int] = {}
+    result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True), bill_rows)
+    for bid, key in result:
+        ids[key] = bid
+    line_rows, posting_rows = [], []
+    for b in new:
+        bid = ids[b.bill_key]
+        for i, l in enumerate(b.lines, start=1):
+            line_rows.append(dict(bill_id=bid, seq=i, code=l.code, description=l.description, fund=l.fund,
+                                  quantity=str(l.quantity), rate=str(l.rate), amount_cents=to_cents(l.amount),
+                                  basis=l.basis))
+        parts = {f: to_cents(a) for f, a in sorted(b.priced.fund_totals().items())}
+        posting_rows.append(dict(
+            account_no=b.account_no, effective_date=b.bill_date, posted_at=now, kind="bill",
+            amount_cents=to_cents(b.total), due_date=b.due_date, bill_id=bid, reverses_id=None, fund=None,
+            parts=json.dumps(parts), ref=None, reason_code=None, memo=f"{b.kind} bill {b.period}",
+            batch_id=None, job_id=job_id, clerk=store.clerk, source_file=source_file, source_hash=source_hash,
+            idem_key=f"bill:{b.bill_key}"))
+    conn.execute(BL.insert(), line_rows)
+    conn.execute(P.insert(), posting_rows)
+    return ids, len(bills) - len(new)
+
+
+# --- the job -------------------------------------------------------------------------------
+
+def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = None,
+             estimate_missing: bool = False, cycle: str | None = None, strict: bool = False,
+             engine: str = "auto", out_path: str | Path | None = None, post: bool = True,
+             progress: Callable[[str], None] | None = None) -> BillRunResult:
+    """Read, check, compute, post and write one bill run. See the module docstring."""
+    from .xlio import read_table
+
+    readings_path = Path(readings_path)
+    run_date = run_date or date.today()
+    say = progress or (lambda _msg: None)
+    say("reading the readings sheet")
+    rr = read_table(readings_path, READINGS)
+    source = readings_path.name
+    result = BillRunResult(run_date=run_date, source=str(readings_path))
+    file_errors = [f for f in rr.findings if f.severity == "error" and f.row is None]
+    if file_errors:
+        raise FindingsError(rr.findings, summary=f"{source} cannot be used for a bill run; nothing was posted")
+    bad_rows = {f.row for f in errors(rr.findings)}
+    result.findings.extend(rr.findings)
+    rows = [r for r in rr.rows if r["_row"] not in bad_rows]
+    store = u.store
+    job_key = f"bill-run:{rr.file_hash}:{run_date.isoformat()}"
+    with store.read() as conn:
+        say("checking rows against the store")
+        from .store.repo import find_job
+
+        previous = find_job(conn, job_key)
+        requests, problems = prepare(rows, source=source, sheet=READINGS.sheet, conn=conn, run_date=run_date,
+                                     estimate_missing=estimate_missing, cycle=cycle)
+    result.findings.extend(problems)
+    say(f"computing {len(requests)} bills")
+    bills, problems = compute(requests, u.policy, u.rates, run_date, engine=engine, source=source,
+                              sheet=READINGS.sheet)
+    result.findings.extend(problems)
+    result.bills = bills
+    result.rows = {q.account.account_no: q.row for q in requests}
+    if strict and errors(result.findings):
+        raise FindingsError(result.findings, summary=f"{source}: strict run refused; nothing was posted")
+    if previous is not None:
+        result.already_run_job = previous["id"]
+    if post and bills:
+        say("backing up the store")
+        result.backup = u.backup("bill-run")
+        say(f"posting {len(bills)} bills")
+        from .store.repo import start_job
+
+        with store.write() as conn:
+            job_id = None
+            if previous is None:
+                job_id = start_job(conn, store, kind="bill-run", job_key=job_key, run_date=run_date,
+                                   source_file=str(readings_path), source_hash=rr.file_hash,
+                                   summary={"bills": len(bills), "exceptions": len(result.findings)})
+            ids, skipped = post_bills(conn, store, bills, job_id=job_id if job_id else (previous or {}).get("id"),
+                                      source_file=str(readings_path), source_hash=rr.file_hash)
+            if ids:
+                store.audit(conn, "bill-run", entity="job", entity_id=job_id, source_file=str(readings_path),
+                            source_hash=rr.file_hash,
+                            details={"posted": len(ids), "already_posted": skipped, "run_date": run_date,
+                                     "exceptions": len(result.findings)})
+            result.job_id = job_id or (previous or {}).get("id")
+            result.bill_ids = ids
+            result.posted, result.already_posted = len(ids), skipped
+    if out_path is not None or post:
+        out = Path(out_path) if out_path else u.out_dir("bills") / f"Bills-{run_date.isoformat()}.xlsx"
+        say("writing the Bills workbook")
+        from .bills_workbook import write_bills_workbook
+
+        result.output = write_bills_workbook(result, out, protect=[readings_path])
+    return result
