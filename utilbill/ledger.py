@@ -105,10 +105,19 @@ class LedgerState:
         return sum((c.unpaid for c in self.charges if c.posting.bill_id == bill_id and c.posting.kind == "bill"), ZERO)
 
 
-def _sort_key(p: Posting):
-    # Oldest due first; a bill's late charge just ahead of the bill's own lines.
-    fee_first = 0 if p.kind in ("late_charge",) and p.bill_id is not None else 1
-    return (p.due, p.bill_id if p.bill_id is not None else 1 << 60, fee_first, p.id)
+def _order(charges: Sequence["OpenCharge"]) -> list["OpenCharge"]:
+    """Oldest due first; a bill's own fees (its late charge) sort with the bill, just ahead
+    of the bill's lines."""
+    bill_due = {c.posting.bill_id: c.posting.due for c in charges
+                if c.posting.kind == "bill" and c.posting.bill_id is not None}
+
+    def key(c: "OpenCharge"):
+        p = c.posting
+        attached = p.kind != "bill" and p.bill_id is not None and p.bill_id in bill_due
+        due = bill_due[p.bill_id] if attached else p.due
+        return (due, p.bill_id if p.bill_id is not None else 1 << 60, 0 if attached else 1, p.id)
+
+    return sorted(charges, key=key)
 
 
 def _pay(charge: OpenCharge, amount: Decimal, into: dict[str, Decimal]) -> None:
@@ -138,7 +147,7 @@ def ledger_state(postings: Iterable[Posting], as_of: date) -> LedgerState:
                 state.last_payment = p
             dist: dict[str, Decimal] = {}
             remaining = -p.amount
-            for oc in sorted((c for c in state.charges if c.unpaid > 0), key=lambda c: _sort_key(c.posting)):
+            for oc in _order([c for c in state.charges if c.unpaid > 0]):
                 if remaining <= 0:
                     break
                 take = min(remaining, oc.unpaid)
@@ -168,7 +177,7 @@ def distribute_payment(open_charges: Sequence[OpenCharge], amount: Decimal) -> d
     copies = [OpenCharge(c.posting, dict(c.unpaid_by_fund)) for c in open_charges]
     dist: dict[str, Decimal] = {}
     remaining = amount
-    for oc in sorted((c for c in copies if c.unpaid > 0), key=lambda c: _sort_key(c.posting)):
+    for oc in _order([c for c in copies if c.unpaid > 0]):
         if remaining <= 0:
             break
         take = min(remaining, oc.unpaid)
