@@ -66,6 +66,11 @@ class BillingPolicy:
     default_winter_average: Decimal = Decimal("6")
     rollover_plausible_factor: Decimal = Decimal("3")
     minimum_bill_print: Decimal = Decimal("1.00")
+    payoff_whole_units: bool = True  # payoff estimates round units like an estimated read
+    adjustment_reasons: dict[str, str] = field(default_factory=lambda: {
+        "BILLING_ERROR": "billing error", "METER_ERROR": "meter or read error",
+        "COURTESY": "one-time courtesy credit", "CHARGE_CORRECTION": "charge correction",
+        "WRITE_UP": "charge omitted from a bill"})
 
     def months_per_bill(self, account_class: str) -> int:
         try:
@@ -93,6 +98,11 @@ class CollectionsPolicy:
     turnoff_min_past_due: Decimal = Decimal("50.00")
     daily_crew_capacity: int = 40
     aging_buckets: tuple[int, ...] = (0, 30, 60, 90)
+    # credit analysis: points per event in the last risk_lookback_months, band thresholds
+    risk_weights: dict[str, int] = field(default_factory=lambda: {
+        "late_bill": 1, "returned_payment": 3, "broken_arrangement": 4, "past_due_now": 2, "new_account": 1})
+    risk_bands: tuple[int, int] = (3, 6)  # medium from 3 points, high from 6
+    risk_lookback_months: int = 12
 
 
 @dataclass(frozen=True)
