@@ -258,10 +258,12 @@ def existing_bill_keys(conn, keys: Sequence[str]) -> set[str]:
 
 
 def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None, source_file: str | None,
-               source_hash: str | None) -> tuple[dict[str, int], int]:
+               source_hash: str | None, lines: bool = True, check_existing: bool = True) -> tuple[dict[str, int], int]:
     """Append the bills, their lines, their reads and their bill postings in bulk.
 
     Returns (bill_key -> new bill id, number already in the store and skipped).
+    `lines=False` keeps only totals and fund parts (imported history); `check_existing=False`
+    is for a generator that knows the store holds none of these bills or reads yet.
     """
     import json
 
@@ -269,14 +271,14 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     from .store.db import now_iso
 
     B, BL, P, R = schema.bills, schema.bill_lines, schema.postings, schema.reads
-    existing = existing_bill_keys(conn, [b.bill_key for b in bills])
+    existing = existing_bill_keys(conn, [b.bill_key for b in bills]) if check_existing else set()
     new = [b for b in bills if b.bill_key not in existing]
     if not new:
         return {}, len(bills)
     now = now_iso()
     # reads (skip ones already recorded for that day and type)
     read_rows = []
-    reads_have = load_reads(conn, sorted({b.account_no for b in new}))
+    reads_have = load_reads(conn, sorted({b.account_no for b in new})) if check_existing else {}
     for b in new:
         rtype = "estimated" if b.estimated else "actual"
         if not any(d == b.period.end and t == rtype for d, _, t in reads_have.get(b.account_no, ())):
@@ -299,7 +301,7 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     line_rows, posting_rows = [], []
     for b in new:
         bid = ids[b.bill_key]
-        for i, l in enumerate(b.lines, start=1):
+        for i, l in enumerate(b.lines if lines else (), start=1):
             line_rows.append(dict(bill_id=bid, seq=i, code=l.code, description=l.description, fund=l.fund,
                                   quantity=str(l.quantity), rate=str(l.rate), amount_cents=to_cents(l.amount),
                                   basis=l.basis))
@@ -310,7 +312,8 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
             parts=json.dumps(parts), ref=None, reason_code=None, memo=f"{b.kind} bill {b.period}",
             batch_id=None, job_id=job_id, clerk=store.clerk, source_file=source_file, source_hash=source_hash,
             idem_key=f"bill:{b.bill_key}"))
-    conn.execute(BL.insert(), line_rows)
+    if line_rows:
+        conn.execute(BL.insert(), line_rows)
     conn.execute(P.insert(), posting_rows)
     return ids, len(bills) - len(new)
 

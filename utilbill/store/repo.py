@@ -212,3 +212,14 @@ def save_bill(conn: Connection, store: Store, bill, *, job_id: int | None = None
          parts=sorted(funds.items()), job_id=job_id, source_file=source_file, source_hash=source_hash,
          idem_key=f"bill:{key}", memo=f"{bill.kind} bill {bill.period}")
     return bill_id
+
+
+POSTING_COLUMNS = [c.name for c in P.columns if c.name != "id"]
+
+
+def posting_values(**kw) -> dict:
+    """A full postings row for bulk inserts (every column present, unset ones None)."""
+    unknown = set(kw) - set(POSTING_COLUMNS)
+    if unknown:
+        raise KeyError(f"not posting columns: {sorted(unknown)}")
+    return {c: kw.get(c) for c in POSTING_COLUMNS}
