@@ -37,7 +37,7 @@ EXPECTED = {
 _NUMBER_FORMATS = {"money": "#,##0.00", "date": "yyyy-mm-dd", "int": "0", "account": "@", "text": "@"}
 DATE_MIN = date(1901, 1, 1)  # a date column holding 5 is a typo, not 1900-01-05
 DATE_MAX = date(2199, 12, 31)
-_EXCEL_EPOCH = date(1899, 12, 30)  # serial 61 = 1900-03-01; Excel's fake 1900-02-29 is serial 60
+_EPOCH_ORDINAL = date(1899, 12, 30).toordinal()  # serial 61 = 1900-03-01; Excel's fake 1900-02-29 is 60
 _TRUE = {"yes", "y", "true", "t", "1", "x"}
 _FALSE = {"no", "n", "false", "f", "0"}
 _MONTHS = {m: i for i, m in enumerate(
@@ -77,6 +77,16 @@ class Column:
             if not self.choices:
                 raise ValueError(f"column {self.name!r}: a choice column needs choices")
             object.__setattr__(self, "choices", tuple(self.choices))
+        low, high = self.min, self.max
+        if self.kind == "date":
+            low, high = (DATE_MIN if low is None else low), (DATE_MAX if high is None else high)
+        elif self.kind in ("int", "decimal", "money"):
+            low = None if low is None else Decimal(str(low))
+            high = None if high is None else Decimal(str(high))
+        else:
+            low = high = None
+        object.__setattr__(self, "_bounds", (low, high) if (low, high) != (None, None) else None)
+        object.__setattr__(self, "_parser", _PARSERS[self.kind])
 
     @property
     def expected(self) -> str:
@@ -91,31 +101,26 @@ class Column:
 
     def parse(self, raw, *, decimal_comma: bool = False) -> tuple[object, str | None]:
         """The cell value as this column's type, or (None, what is wrong)."""
-        if is_blank(raw):
+        if raw is None or raw == "" or (raw.__class__ is str and raw.isspace()):
             if self.required:
                 return None, f"is blank; expected {self.expected}"
             return self.default, None
         try:
-            value = _PARSERS[self.kind](self, raw, decimal_comma)
+            value = self._parser(self, raw, decimal_comma)
         except _Bad as bad:
             return None, f"{bad} (found {_show(raw)}); expected {self.expected}"
-        return value, self._check_bounds(value)
-
-    def _check_bounds(self, value) -> str | None:
-        low, high = self.min, self.max
-        if self.kind == "date":
-            low = DATE_MIN if low is None else low
-            high = DATE_MAX if high is None else high
-        elif self.kind in ("int", "decimal", "money"):
-            low = None if low is None else Decimal(str(low))
-            high = None if high is None else Decimal(str(high))
-        else:
-            return None
+        if self._bounds is None:
+            return value, None
+        low, high = self._bounds
         if low is not None and value < low:
-            return f"{value} is below the smallest allowed value {low}"
-        if high is not None and value > high:
-            return f"{value} is above the largest allowed value {high}"
-        return None
+            problem = f"{value} is below the smallest allowed value, {low}"
+        elif high is not None and value > high:
+            problem = f"{value} is above the largest allowed value, {high}"
+        else:
+            return value, None
+        if _show(raw) != str(value):
+            problem += f" (found {_show(raw)})"
+        return value, problem
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,8 @@ def _number(raw, decimal_comma: bool) -> Decimal:
 
 
 def _text(col, raw, dc):
+    if raw.__class__ is str:
+        return raw.strip()
     if isinstance(raw, bool):
         return "TRUE" if raw else "FALSE"
     if isinstance(raw, float) and raw.is_integer():
@@ -232,6 +239,8 @@ def _account(col, raw, dc):
             raise _Bad("a number with decimals")
         return str(int(raw))
     text = _text(col, raw, dc)
+    if "." not in text and "e" not in text and "E" not in text:
+        return text
     if re.fullmatch(r"\d+\.0+", text):
         text = text.split(".")[0]
     if re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
@@ -291,15 +300,17 @@ def _date(col, raw, dc):
 
 def date_from_number(raw) -> date:
     """An Excel serial day number (1900 date system), or a yyyymmdd number as banks write."""
-    number = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
-    whole = int(number)
+    try:
+        whole = int(raw)
+    except (ValueError, OverflowError):
+        raise _Bad("not a date") from None
     if 19000101 <= whole <= 21991231:
         return _make_date(whole // 10000, whole // 100 % 100, whole % 100)
     if whole == 60:
         raise _Bad("Excel's day 60 is 1900-02-29, which never existed")
     if whole < 1 or whole > 2958465:
         raise _Bad("not a date serial number")
-    return _EXCEL_EPOCH + timedelta(days=whole if whole > 60 else whole + 1)
+    return date.fromordinal(_EPOCH_ORDINAL + (whole if whole > 60 else whole + 1))
 
 
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)?"
