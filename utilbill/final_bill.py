@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from .accounts import Account
 from .billing import ComputedBill, bill_from_read
 from .config import Policy
 from .findings import Finding, FindingsError
@@ -50,6 +51,7 @@ class FinalBillResult:
     bill_id: int | None = None
     minimum_print: Decimal = Decimal("1.00")
     findings: list[Finding] = field(default_factory=list)
+    account: Account | None = None
 
     @property
     def late_total(self) -> Decimal:
@@ -134,7 +136,7 @@ def compute_final_bill(books: AccountBooks, move_out: date, *, reading: int | No
     applied = deposit_to_apply(books.deposit_held, owed)
     return FinalBillResult(acct.account_no, move_out, bill, state.balance, lates, books.deposit_held, applied,
                            credit_refund=max(applied - owed, ZERO) if owed < 0 else ZERO,
-                           minimum_print=policy.billing.minimum_bill_print)
+                           minimum_print=policy.billing.minimum_bill_print, account=acct)
 
 
 def _new_account_no(conn, premise: str) -> str:
@@ -171,11 +173,14 @@ def stored_bill(conn, bill_id: int) -> ComputedBill:
 
 def _already(conn, row, policy: Policy) -> FinalBillResult:
     """The final bill as posted earlier (a re-run posts nothing and says so)."""
+    from .store import repo
+
     return FinalBillResult(row["account_no"], row["move_out"], stored_bill(conn, row["final_bill_id"]),
                            from_cents(row["previous_balance_cents"]), [], from_cents(row["deposit_held_cents"]),
                            from_cents(row["deposit_applied_cents"]), from_cents(row["credit_refund_cents"]),
                            row["new_account_no"], posted=False, already_posted=True, bill_id=row["final_bill_id"],
-                           minimum_print=policy.billing.minimum_bill_print)
+                           minimum_print=policy.billing.minimum_bill_print,
+                           account=repo.get_account(conn, row["account_no"]))
 
 
 def final_bill(u, account_no: str, move_out: date, reading: int | None = None, estimate: bool = False,
@@ -274,3 +279,42 @@ def final_bill(u, account_no: str, move_out: date, reading: int | None = None, e
             created_at=now_iso()))
     result.posted = True
     return result
+
+
+# --- the statement: a workbook sheet and a PDF that show how every line was computed ---
+
+def write_final_statement_workbook(result: FinalBillResult, path) -> "Path":
+    from openpyxl import Workbook
+
+    from .layouts import STATEMENT_SHEET
+    from .xlio import save_workbook, write_table
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = STATEMENT_SHEET.sheet
+    rows = [dict(section=s, description=d, amount=a, basis=b) for s, d, a, b in result.statement_rows()]
+    write_table(ws, STATEMENT_SHEET, rows, table_name="FinalBill")
+    return save_workbook(wb, path)
+
+
+def write_final_statement_pdf(result: FinalBillResult, info, path) -> "Path":
+    from .pdfdoc import Document
+
+    a = result.account
+    doc = Document(info, "Final bill statement")
+    doc.add_page()
+    if a is not None:
+        from .bill_print import address_lines
+
+        doc.address_block([a.customer_name, *address_lines(a.mailing_address)])
+    doc.key_values([("Account", result.account_no), ("Service address", a.service_address if a else ""),
+                    ("Move-out date", result.move_out), ("Bill date", result.bill.bill_date),
+                    ("Due date", result.bill.due_date), ("Amount due", result.amount_due),
+                    ("Refund to be mailed", result.refund)])
+    doc.wrapped_table(["Item", "Amount", "How it was computed"],
+                      [(d, "" if amt is None else amt, b) for _, d, amt, b in result.statement_rows()],
+                      widths=[55, 22, doc.w - doc.l_margin - doc.r_margin - 77], size=7.5)
+    if not result.printed:
+        doc.para(f"The amount due is under {result.minimum_print}: this final bill is kept on file and not mailed.",
+                 size=9)
+    return doc.save(path)

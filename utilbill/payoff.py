@@ -268,3 +268,64 @@ def payoff(u, account_no: str, as_of: date, petition_date: date | None = None,
     with u.store.read() as conn:
         books = load_books(conn, account_no, as_of)
     return compute_payoff(books, u.policy, u.rates, petition_date=petition_date, chapter=chapter)
+
+
+# --- outputs: the breakdown workbook and the letter ------------------------------------
+
+def write_payoff_workbook(result: PayoffResult, path):
+    from openpyxl import Workbook
+
+    from .layouts import PAYOFF_SPLIT_SHEET, STATEMENT_SHEET
+    from .xlio import save_workbook, write_table
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Payoff"
+    rows = [dict(section=i.section, description=i.description, amount=i.amount, basis=i.basis) for i in result.breakdown]
+    write_table(ws, STATEMENT_SHEET, rows, table_name="Payoff")
+    if result.split is not None:
+        sp = result.split
+        srows = [dict(charge=l.label, dated=l.on, pre_petition=l.pre, post_petition=l.post, pre_unpaid=l.pre_unpaid,
+                      post_unpaid=l.post_unpaid, basis=l.basis) for l in sp.lines]
+        srows.append(dict(charge="Unpaid totals", dated=sp.petition_date, pre_petition=None, post_petition=None,
+                          pre_unpaid=sp.pre_petition, post_unpaid=sp.post_petition,
+                          basis=f"credit left over {sp.credit}; adequate-assurance deposit due by "
+                                f"{sp.assurance_deadline or 'n/a'}"))
+        write_table(wb.create_sheet(PAYOFF_SPLIT_SHEET.sheet), PAYOFF_SPLIT_SHEET, srows, table_name="PetitionSplit")
+    return save_workbook(wb, path)
+
+
+def write_payoff_letter(result: PayoffResult, info, path, *, addressee: Sequence[str] = ()):
+    """The payoff letter for the attorney, estate or title company (PDF)."""
+    from .money import fmt_money
+    from .pdfdoc import Document
+
+    a = result.account
+    doc = Document(info, f"Payoff statement as of {result.as_of:%B %d, %Y}")
+    doc.add_page()
+    if addressee:
+        doc.address_block(list(addressee))
+    doc.key_values([("Account", a.account_no), ("Customer", a.customer_name), ("Service address", a.service_address),
+                    ("Billed through", result.billed_through or "not yet billed"), ("Payoff date", result.as_of),
+                    ("Payoff amount", result.total)])
+    doc.para(f"The amount needed to pay this account in full through {result.as_of:%m/%d/%Y} is "
+             f"{fmt_money(result.total)}. It includes every charge and payment dated on or before that date, the late "
+             "charges that would be assessed by then, and water and wastewater service since the last meter reading, "
+             "estimated from the account's average daily use. A final meter reading replaces the estimate on the final "
+             "bill; service after the payoff date is billed separately.", size=9.5)
+    doc.wrapped_table(["Item", "Amount", "Basis"],
+                      [(i.description, "" if i.section == "unbilled service" and not i.amount and i.basis and
+                        "estimated" in i.description else i.amount, i.basis) for i in result.breakdown],
+                      widths=[62, 22, doc.w - doc.l_margin - doc.r_margin - 84], size=7.5)
+    if result.split is not None:
+        sp = result.split
+        doc.para(f"Bankruptcy petition filed {sp.petition_date:%m/%d/%Y}"
+                 + (f" (Chapter {sp.chapter})" if sp.chapter else "") + ": service before the petition date is a "
+                 "pre-petition claim; service from that date on is post-petition. Bills spanning the petition date are "
+                 "split by service days, line by line; payments dated on or after it were applied to post-petition "
+                 "charges first.", size=9.5)
+        doc.key_values([("Pre-petition unpaid", sp.pre_petition), ("Post-petition unpaid", sp.post_petition),
+                        ("Unapplied credit", sp.credit)]
+                       + ([("Adequate assurance due by", sp.assurance_deadline)] if sp.assurance_deadline else []))
+    doc.signature(info.department, info.name)
+    return doc.save(path)

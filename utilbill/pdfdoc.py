@@ -113,6 +113,21 @@ class Document(FPDF):
             self.ln()
         self.ln(2)
 
+    def wrapped_table(self, headers: Sequence[str], rows: Sequence[Sequence[object]],
+                      widths: Sequence[float], size: float = 8) -> None:
+        """A table whose long cells wrap onto more lines (explanations, bases of charges)."""
+        from fpdf.fonts import FontFace
+
+        self.set_font("Helvetica", "", size)
+        aligns = ["R" if any(_numeric(r[i]) for r in rows) else "L" for i in range(len(headers))]
+        with super().table(col_widths=tuple(widths), text_align=tuple(aligns), line_height=size * 0.5,
+                           headings_style=FontFace(emphasis="BOLD", fill_color=(225, 231, 242)),
+                           first_row_as_headings=True) as t:
+            t.row([latin1(h) for h in headers])
+            for row in rows:
+                t.row([latin1(_fmt(v)) for v in row])
+        self.ln(2)
+
     def signature(self, name: str, title: str) -> None:
         self.ln(6)
         self.set_font("Helvetica", "", 10)
