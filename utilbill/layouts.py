@@ -187,3 +187,137 @@ INQUIRY_HISTORY = SheetLayout("Account history", [
     Column("amount", "money"),
     Column("balance", "money"),
 ])
+
+
+# --- payments and daily cash: batch files, the bank's report, the daily cash workbook ----
+
+PAYMENT_SOURCES = ("walk-in", "mail", "telepay", "bank", "online", "permits")
+TENDERS = ("cash", "check", "card", "ach", "bank")
+LINE_TYPES = ("payment", "electric", "permit")
+# The tender a batch's rows have when the column is blank, by source (walk-in and permits
+# take several tenders, so there the column must be filled in).
+DEFAULT_TENDER = {"mail": "check", "telepay": "ach", "bank": "bank", "online": "card"}
+
+# Labels of the batch's header area (the rows above the item table): a clerk writes the
+# adding-machine tape's count and total there, like the batch ticket on a paper bundle.
+BATCH_HEADER_LABELS = {
+    "control_count": ("control count", "count", "item count"),
+    "control_total": ("control total", "total", "batch total"),
+    "batch_date": ("batch date", "date", "deposit date"),
+    "drawer": ("drawer", "cash drawer", "cashier drawer"),
+}
+
+
+def payment_batch_layout(source: str) -> SheetLayout:
+    """The item table of a payment batch from `source` (one layout per source)."""
+    if source not in PAYMENT_SOURCES:
+        raise ValueError(f"unknown payment source {source!r}; use one of {', '.join(PAYMENT_SOURCES)}")
+    permits = source == "permits"
+    tender_default = DEFAULT_TENDER.get(source)
+    return SheetLayout("Batch", [
+        Column("account", "account", required=False,
+               aliases=("account number", "account no", "account_no", "acct", "electric account"),
+               help="Account number from the bill stub (the electric account for an electric payment)"),
+        Column("amount", "money", aliases=("payment", "amount paid", "paid"),
+               help="Amount received; must be more than zero"),
+        Column("tender", "choice", required=tender_default is None, choices=TENDERS, default=tender_default,
+               aliases=("paid by", "method", "payment method"), help="cash, check, card, ach or bank"),
+        Column("check_no", "text", required=False,
+               aliases=("check", "check number", "check no", "check #", "reference", "ref"),
+               help="Required when the tender is check"),
+        Column("date", "date", required=False, aliases=("payment date", "received", "date received"),
+               help="Date received (default: the batch date)"),
+        Column("type", "choice", required=False, choices=LINE_TYPES, default="permit" if permits else "payment",
+               aliases=("line type", "kind"), help="payment (default), electric (collected for the electric utility), permit"),
+        Column("permit_no", "text", required=False, aliases=("permit", "permit number", "permit no")),
+        Column("payer", "text", required=False, aliases=("name", "customer", "paid by name", "remitter")),
+    ], title=f"Payment batch ({source})")
+
+
+PAYMENT_BATCH_LAYOUTS = {s: payment_batch_layout(s) for s in PAYMENT_SOURCES}
+
+BANK_REPORT = SheetLayout("Bank Report", [
+    Column("date", "date", aliases=("report date", "settlement date", "business date")),
+    Column("bank", "text", aliases=("bank name", "branch", "institution")),
+    Column("items", "int", min=0, aliases=("item count", "count", "number of items")),
+    Column("total", "money", aliases=("amount", "total amount", "credit amount")),
+], title="Bank pay bills report")
+
+# The daily cash workbook: sheet names and the columns of its Payments table.
+CASH_SHEETS = {
+    "summary": "Summary", "payments": "Payments", "batches": "Batches", "bank": "Bank Pay Bills",
+    "treasury": "Treasury Receipt", "deposit": "Deposit Slip", "petty": "Petty Cash",
+}
+CASH_DRAWER_SHEET_PREFIX = "Cashier "  # + drawer id, one Cashier's Report per drawer
+CASH_PAYMENTS_TABLE = "Payments"
+# The Payments table: these columns, then one money column per fund, then Disposition.
+CASH_PAYMENTS_COLUMNS = ("Batch", "Source", "Drawer", "Row", "Type", "Account", "Payer", "Tender", "Check No",
+                         "Date", "Amount")
+CASH_FUND_ORDER = ("water", "wastewater", "fees", "unapplied", "electric", "permits", "suspense")
+ENTRY_FILL = "FFF2CC"  # entry cells: typed by the clerk, unlocked
+
+
+# --- special billing: pull list, print list, final bill, payoff, verify-run, inquiry ----
+
+PULL_SHEET = SheetLayout("Pull", [
+    Column("account", "account"),
+    Column("customer", "text"),
+    Column("bill_id", "int"),
+    Column("bill_date", "date"),
+    Column("period", "text"),
+    Column("units", "decimal"),
+    Column("average_units", "decimal", required=False, help="Average for the same length of period"),
+    Column("estimated", "text", required=False, help="E = estimated read"),
+    Column("total", "money"),
+    Column("balance_after", "money"),
+    Column("reason_count", "int"),
+    Column("reasons", "text", width=80),
+    Column("action", "choice", required=False, choices=("release", "hold", "rebill", "adjust"),
+           help="What the clerk did with the bill"),
+    Column("clerk_note", "text", required=False, width=30),
+], title="Bills pulled from the mailing: work each one, then release or correct it")
+
+PRINT_LIST = SheetLayout("Print", [
+    Column("account", "account"),
+    Column("customer", "text"),
+    Column("bill_id", "int"),
+    Column("bill_date", "date"),
+    Column("period", "text"),
+    Column("units", "decimal"),
+    Column("total", "money"),
+], title="Bills in the print file")
+
+STATEMENT_SHEET = SheetLayout("Statement", [
+    Column("section", "text"),
+    Column("description", "text", width=48),
+    Column("amount", "money", required=False),
+    Column("basis", "text", width=90),
+])
+
+PAYOFF_SPLIT_SHEET = SheetLayout("Petition split", [
+    Column("charge", "text", width=40),
+    Column("dated", "date"),
+    Column("pre_petition", "money"),
+    Column("post_petition", "money"),
+    Column("pre_unpaid", "money"),
+    Column("post_unpaid", "money"),
+    Column("basis", "text", width=60),
+])
+
+VERIFY_DIFFERENCES = SheetLayout("Differences", [
+    Column("account", "account"),
+    Column("bill_key", "text", required=False, width=40),
+    Column("what", "choice", choices=("changed", "missing", "extra", "cannot verify")),
+    Column("field", "text", required=False),
+    Column("in_run", "text", required=False),
+    Column("expected", "text", required=False),
+    Column("note", "text", required=False, width=60),
+])
+
+INQUIRY_HISTORY = SheetLayout("Account history", [
+    Column("date", "date"),
+    Column("kind", "text"),
+    Column("description", "text", width=48),
+    Column("amount", "money"),
+    Column("balance", "money"),
+])

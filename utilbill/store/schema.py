@@ -404,6 +404,7 @@ petty_cash_vouchers = Table(
     Column("amount_cents", BigInteger, nullable=False),
     Column("clerk", String(64), nullable=False),
     Column("created_at", String(32), nullable=False),
+    Column("reimbursed_on", Date),  # set when the fund is replenished; the voucher leaves the envelope
 )
 
 # The bank's own report of the pay bills it took for us: balanced against the posted items.
@@ -422,7 +423,7 @@ bank_reports = Table(
 )
 
 APPEND_ONLY = APPEND_ONLY + ("payment_batches", "payment_items", "payment_allocations", "permit_receipts",
-                             "drawer_counts", "petty_cash_vouchers", "bank_reports")
+                             "drawer_counts", "bank_reports")
 
 
 # --- special billing (final bills, leak adjustments, review before mailing) -------------
