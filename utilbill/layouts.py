@@ -321,3 +321,79 @@ INQUIRY_HISTORY = SheetLayout("Account history", [
     Column("amount", "money"),
     Column("balance", "money"),
 ])
+
+# --- collections: turn-off list, aging, credit portfolio -----------------------------------
+
+TURNOFF_LIST_SHEET = SheetLayout("Turn-off list", [
+    Column("rank", "int"),
+    Column("account", "account"),
+    Column("customer", "text", width=28),
+    Column("service_address", "text", width=34),
+    Column("class", "text"),
+    Column("past_due", "money"),
+    Column("noticed_amount", "money"),
+    Column("notice_date", "date"),
+    Column("earliest_turnoff", "date"),
+    Column("last_payment", "date", required=False),
+    Column("broken_arrangement", "bool"),
+    Column("rental", "bool"),
+    Column("landlord", "text", required=False),
+    Column("meter", "text", required=False),
+    Column("reason", "text", width=70),
+])
+
+TURNOFF_LEFT_OUT_SHEET = SheetLayout("Left out", [
+    Column("account", "account"),
+    Column("customer", "text", width=28),
+    Column("service_address", "text", width=34),
+    Column("class", "text"),
+    Column("past_due", "money"),
+    Column("noticed_amount", "money"),
+    Column("notice_date", "date"),
+    Column("earliest_turnoff", "date"),
+    Column("last_payment", "date", required=False),
+    Column("notice_removed", "bool"),
+    Column("reason", "text", width=80),
+])
+
+AGING_ACCOUNTS_SHEET = SheetLayout("Aging", [
+    Column("account", "account"),
+    Column("class", "text"),
+    Column("current", "money"),
+    Column("1-30", "money"),
+    Column("31-60", "money"),
+    Column("61-90", "money"),
+    Column("over 90", "money"),
+    Column("total", "money"),
+    Column("past_due", "money"),
+    Column("age_days", "int"),
+    Column("credit", "money"),
+])
+
+AGING_CHARGES_SHEET = SheetLayout("Aging by bill", [
+    Column("account", "account"),
+    Column("posting", "int"),
+    Column("bill", "int", required=False),
+    Column("kind", "text"),
+    Column("dated", "date"),
+    Column("due", "date"),
+    Column("unpaid", "money"),
+    Column("age_days", "int"),
+    Column("bucket", "text"),
+])
+
+CREDIT_PROFILES_SHEET = SheetLayout("Profiles", [
+    Column("account", "account"),
+    Column("class", "text"),
+    Column("bills_due", "int"),
+    Column("on_time", "int"),
+    Column("late", "int"),
+    Column("average_days_late", "decimal", number_format="0.0"),
+    Column("returned_payments", "int"),
+    Column("broken_arrangements", "int"),
+    Column("highest_past_due", "money"),
+    Column("months_of_service", "int"),
+    Column("past_due_now", "money"),
+    Column("score", "int"),
+    Column("band", "choice", choices=("low", "medium", "high")),
+])
