@@ -61,8 +61,11 @@ def set_cached_values(path: Path, cells: dict[str, tuple[str, str]], sheet_index
         parts = {name: zf.read(name) for name in zf.namelist()}
     xml = parts[member].decode()
     for ref, (kind, value) in cells.items():
-        pattern = re.compile(rf'<c r="{ref}"([^>]*?)(?: t="\w+")?([^>]*)>(<f[^>]*>.*?</f>|<f[^>]*/>)(?:<v\s*/>|<v>[^<]*</v>)?</c>')
-        xml, n = pattern.subn(lambda m: f'<c r="{ref}"{m[1]}{m[2]} t="{kind}">{m[3]}<v>{value}</v></c>', xml)
+        pattern = re.compile(rf'<c r="{ref}"([^>]*)>(<f[^>]*>.*?</f>|<f[^>]*/>)(?:<v\s*/>|<v>[^<]*</v>)?</c>')
+        def cached(m, kind=kind, value=value, ref=ref):
+            attributes = re.sub(r' t="[^"]*"', "", m[1])
+            return f'<c r="{ref}"{attributes} t="{kind}">{m[2]}<v>{value}</v></c>'
+        xml, n = pattern.subn(cached, xml)
         if n != 1:
             raise ValueError(f"no formula cell {ref} in {member}")
     parts[member] = xml.encode()
