@@ -400,3 +400,21 @@ def test_write_csv_neutralises_formula_text_and_opens_in_excel_as_utf8(tmp_path)
     assert rows == [["customer", "amount", "paid_on"], ["'" + INJECTION, "-5.00", "2026-01-31"],
                     ["Ana Peña", "62.40", ""]]
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_header_without_data_is_a_warning(tmp_path):
+    p = tmp_path / "only_header.csv"
+    p.write_text("account,customer,amount,paid_on\n\n", encoding="utf-8")
+    r = read_table(p, PAYMENTS)
+    assert r.ok and r.rows == []
+    assert [(f.severity, f.row) for f in r.findings] == [("warning", 1)] and "no data" in r.findings[0].reason
+
+
+def test_an_unreadable_csv_line_is_a_finding_not_a_traceback(tmp_path):
+    p = tmp_path / "huge_field.csv"
+    p.write_text("account,customer,amount,paid_on\n1,A,1,2026-01-02\n2,\"" + "x" * 200_000 + "\",1,2026-01-02\n",
+                 encoding="utf-8")
+    r = read_table(p, PAYMENTS)
+    assert [row["_row"] for row in r.rows] == [2]
+    f = one_error(r)
+    assert f.row == 3 and "cannot be read past row 2" in f.reason

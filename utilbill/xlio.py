@@ -223,17 +223,19 @@ def _xlsx_source(path: Path, layout: SheetLayout, wanted: str | None, result: Re
 
 
 def _sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Worksheet name -> its XML part inside the zip, in workbook order."""
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    """Worksheet name -> its XML part inside the zip, in workbook order (transitional or
+    strict OOXML: namespaces are matched by local name)."""
     rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     targets = {rel.get("Id"): rel.get("Target", "") for rel in rels}
     out = {}
-    for sheet in ElementTree.fromstring(zf.read("xl/workbook.xml")).iterfind("m:sheets/m:sheet", ns):
-        target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
+    for element in ElementTree.fromstring(zf.read("xl/workbook.xml")).iter():
+        if not element.tag.endswith("}sheet"):
+            continue
+        rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
+        target = targets.get(rid, "")
         member = target.lstrip("/") if target.startswith("/") else "xl/" + target
         if "worksheets/" in member:  # chart sheets hold no cells
-            out[sheet.get("name")] = member
+            out[element.get("name")] = member
     return out
 
 
@@ -354,9 +356,15 @@ def _csv_source(path: Path, layout: SheetLayout, result: ReadResult) -> Iterator
     result.delimiter = delimiter = _csv_delimiter(sample, layout)
 
     def rows():
+        number = 0
         with open(path, encoding=encoding, newline="") as fh:
-            for number, values in enumerate(csv.reader(fh, delimiter=delimiter), start=1):
-                yield number, values
+            reader = csv.reader(fh, delimiter=delimiter)
+            try:
+                for number, values in enumerate(reader, start=1):
+                    yield number, values
+            except csv.Error as exc:
+                result.add(f"the file cannot be read past row {number} ({exc}); re-export it as CSV",
+                           row=number + 1)
 
     return rows()
 
@@ -465,11 +473,15 @@ def _records(source, layout: SheetLayout, result: ReadResult, overlay: dict, mer
         return
     _report_merged(merged, mapping, header_row, result)
     absent = {c.name: c.default for c in layout.columns if c.name not in where}
+    count = 0
     for number, values in itertools.chain(pending, source):
         record = _record(number, values, mapping, overlay, decimal_comma, result)
         if record is not None:
+            count += 1
             record.update(absent)
             yield record
+    if count == 0:
+        result.add(f"no data below the header on row {header_row}", severity="warning", row=header_row)
 
 
 def _record(number, values, mapping, overlay, decimal_comma, result) -> dict | None:
