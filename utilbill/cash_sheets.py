@@ -83,6 +83,7 @@ class SheetPlan:
 class WorkbookPlan:
     sheets: list[SheetPlan]
     names: dict[str, str]  # defined name -> absolute reference
+    entry_rows: dict[str, int] = field(default_factory=dict)  # "bank", "voucher": entry rows laid out
 
     def sheet(self, name: str) -> SheetPlan:
         return next(s for s in self.sheets if s.name == name)
@@ -116,20 +117,25 @@ def col(c: str) -> str:
     return f"{TABLE}[{c}]"
 
 
-def plan_cash_workbook(cd: CashDay) -> WorkbookPlan:
-    """Lay out the whole workbook for `cd` (the engine's figures become the expected values)."""
+def plan_cash_workbook(cd: CashDay, *, bank_rows: int | None = None, voucher_rows: int | None = None) -> WorkbookPlan:
+    """Lay out the whole workbook for `cd` (the engine's figures become the expected values).
+
+    `bank_rows`/`voucher_rows` fix the number of entry rows (default: a few more than needed),
+    so a clerk's copy can be re-planned with the layout it was written with."""
     names: dict[str, str] = {}
+    rows = {"bank": bank_rows or max(3, len(cd.inputs.bank_reports)),
+            "voucher": voucher_rows or max(10, len(cd.inputs.vouchers) + 3)}
     summary = SheetPlan(CASH_SHEETS["summary"], widths={"A": 62, "B": 14, "C": 14, "D": 14, "E": 30})
     sheets = [summary, _payments(cd)]
     sheets.append(_batches(cd, names))
     drawer_refs = [(d, _drawer(cd, d, names, sheets)) for d in cd.drawers]
-    bank = _bank(cd, names)
+    bank = _bank(cd, names, rows["bank"])
     treasury = _treasury(cd, names)
     deposit = _deposit(cd, drawer_refs, names)
-    petty = _petty(cd, names)
+    petty = _petty(cd, names, rows["voucher"])
     sheets += [bank, treasury, deposit, petty]
-    _summary(cd, summary, names)
-    return WorkbookPlan(sheets, names)
+    _summary(cd, summary, names, rows["voucher"])
+    return WorkbookPlan(sheets, names, rows)
 
 
 def _head(s: SheetPlan, title: str, cd: CashDay, legend_ref: str = "A2") -> None:  # noqa: ARG001
@@ -260,7 +266,7 @@ def _drawer(cd: CashDay, d, names, sheets) -> dict[str, str]:
             "expected": s.abs_ref("B16")}
 
 
-def _bank(cd: CashDay, names) -> SheetPlan:
+def _bank(cd: CashDay, names, rows: int) -> SheetPlan:
     s = SheetPlan(CASH_SHEETS["bank"], widths={"A": 44, "B": 12, "C": 14, "D": 30})
     _head(s, f"Bank pay bills {cd.day.isoformat()} against the bank's report", cd)
     for c, h in zip("ABC", ("", "Items", "Total")):
@@ -271,7 +277,6 @@ def _bank(cd: CashDay, names) -> SheetPlan:
     for c, h in zip("ABC", ("The bank's report: bank", "Items", "Total")):
         s.put(f"{c}7", "header", h)
     reports = cd.inputs.bank_reports
-    rows = max(3, len(reports))
     for k in range(rows):
         r = 8 + k
         rep = reports[k] if k < len(reports) else None
@@ -362,7 +367,7 @@ def _deposit(cd: CashDay, drawer_refs, names) -> SheetPlan:
     return s
 
 
-def _petty(cd: CashDay, names) -> SheetPlan:
+def _petty(cd: CashDay, names, rows: int) -> SheetPlan:
     s = SheetPlan(CASH_SHEETS["petty"], widths={"A": 36, "B": 30, "C": 14, "D": 30})
     _head(s, f"Petty cash envelope {cd.day.isoformat()}", cd)
     s.put("A4", "label", "Petty cash fund")
@@ -372,7 +377,6 @@ def _petty(cd: CashDay, names) -> SheetPlan:
     for c, h in zip("ABC", ("Voucher", "Payee", "Amount")):
         s.put(f"{c}7", "header", h)
     vouchers = cd.inputs.vouchers
-    rows = max(10, len(vouchers) + 3)
     for k in range(rows):
         r, v = 8 + k, (vouchers[k] if k < len(vouchers) else None)
         s.put(f"A{r}", "entry", v.voucher_no if v else None, input=("voucher", k, "no"))
@@ -401,7 +405,7 @@ _CHECK_REFS = {
 }
 
 
-def _summary(cd: CashDay, s: SheetPlan, names) -> None:
+def _summary(cd: CashDay, s: SheetPlan, names, voucher_rows: int) -> None:
     _head(s, f"Daily cash {cd.day.isoformat()}: {cd.utility_name}", cd)
     s.put("A3", "label", "Business day")
     s.put("B3", "value", cd.day, fmt="yyyy-mm-dd")
@@ -414,7 +418,7 @@ def _summary(cd: CashDay, s: SheetPlan, names) -> None:
         if chk.key in _CHECK_REFS:
             left, right = _CHECK_REFS[chk.key]
         elif chk.key == "petty":
-            t = s_petty_rows(cd)
+            t = 8 + voucher_rows  # the Petty Cash sheet's vouchers total row
             left, right = f"'{petty}'!$C${t + 1}", f"'{petty}'!$C$4"
         else:
             kind, drawer = chk.key.split(":", 1)
@@ -436,7 +440,3 @@ def _summary(cd: CashDay, s: SheetPlan, names) -> None:
     names["Day_Status"] = s.abs_ref(f"E{r + 1}")
     s.print_area = f"A1:E{r + 2}"
 
-
-def s_petty_rows(cd: CashDay) -> int:
-    """The row of the Petty Cash sheet's vouchers total (its layout depends on the voucher count)."""
-    return 8 + max(10, len(cd.inputs.vouchers) + 3)
