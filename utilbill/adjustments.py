@@ -90,6 +90,16 @@ def cancel_rebill(u, account_no: str, corrected_reading: int, *, bill_id: int | 
         _refuse("a cancel-and-rebill needs a reason", account_no, "reason")
     store = u.store
     with store.read() as conn:
+        if bill_id is not None:
+            from sqlalchemy import select
+
+            from .store import schema
+
+            B = schema.bills
+            done = conn.execute(select(B.c.id).where(B.c.replaces_bill_id == bill_id, B.c.kind == "rebill")).first()
+            if done is not None:  # a re-run: the bill was already cancelled and rebilled
+                return AdjustmentResult(account_no, "cancel-rebill", ZERO, original_bill_id=bill_id,
+                                        new_bill_id=done[0], already_posted=True)
         bill, posting, live = _bill_and_posting(conn, account_no, bill_id)
         acct = repo.get_account(conn, account_no)
         key = f"{account_no}|{bill['period_start'].isoformat()}|{bill['period_end'].isoformat()}|rebill|{bill['id']}"
