@@ -134,14 +134,14 @@ def load_histories(conn, numbers: Sequence[str], since: date) -> dict[str, list[
     return out
 
 
-def accounts_with_bills(conn, numbers: Sequence[str]) -> set[str]:
+def first_billed(conn, numbers: Sequence[str]) -> dict[str, date]:
+    """Each account's earliest billed period end (an account with none has had no bill)."""
+    from sqlalchemy import func
+
     B = schema.bills
-    have = set()
     wanted = set(numbers)
-    for (a,) in conn.execute(select(B.c.account_no).distinct()):
-        if a in wanted:
-            have.add(a)
-    return have
+    return {a: d for a, d in conn.execute(select(B.c.account_no, func.min(B.c.period_end)).group_by(B.c.account_no))
+            if a in wanted}
 
 
 # --- checking rows -------------------------------------------------------------------------
@@ -160,7 +160,11 @@ def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
     reads = load_reads(conn, numbers)
     min_date = min((r["read_date"] for r in rows if r.get("read_date")), default=run_date)
     histories = load_histories(conn, numbers, min_date - timedelta(days=HISTORY_DAYS))
-    billed_before = accounts_with_bills(conn, numbers)
+    earliest_bill = first_billed(conn, numbers)
+
+    def kind_for(acct: str, prev_date: date) -> str:
+        first = earliest_bill.get(acct)
+        return "regular" if first is not None and first <= prev_date else "first"
 
     def bad(row, column, value, reason, account=None):
         findings.append(Finding(reason, file=source, sheet=sheet, row=row, column=column, value=value,
@@ -189,13 +193,13 @@ def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
             continue
         prior = [x for x in reads.get(acct, []) if x[0] < r["read_date"]]
         same_day = [x for x in reads.get(acct, []) if x[0] == r["read_date"]]
-        if not prior:
-            bad(rown, "read_date", r["read_date"], f"no earlier read for account {acct} (set its initial reading)", acct)
-            continue
         later = [x for x in reads.get(acct, []) if x[0] > r["read_date"]]
         if later:
             bad(rown, "read_date", r["read_date"],
                 f"read date {r['read_date']} is before the account's last read {later[-1][0]}", acct)
+            continue
+        if not prior:
+            bad(rown, "read_date", r["read_date"], f"no earlier read for account {acct} (set its initial reading)", acct)
             continue
         if same_day and reading is not None and all(x[1] != reading for x in same_day):
             bad(rown, "reading", reading, f"a different reading ({same_day[0][1]}) is already recorded for "
@@ -203,7 +207,7 @@ def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
             continue
         prev_date, prev_reading, _ = prior[-1]
         hist = tuple(histories.get(acct, ()))
-        kind = "regular" if acct in billed_before else "first"
+        kind = kind_for(acct, prev_date)
         requests.append(BillRequest(rown, account, prev_date, prev_reading, r["read_date"],
                                     None if read_type == "estimate" else reading, hist, kind))
     if estimate_missing and cycle:
@@ -213,8 +217,7 @@ def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
             if not prior:
                 continue
             requests.append(BillRequest(0, accounts[acct], prior[-1][0], prior[-1][1], run_date, None,
-                                        tuple(histories.get(acct, ())),
-                                        "regular" if acct in billed_before else "first"))
+                                        tuple(histories.get(acct, ())), kind_for(acct, prior[-1][0])))
     return requests, findings
 
 
@@ -320,6 +323,16 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
 
 # --- the job -------------------------------------------------------------------------------
 
+def _as_in_file(f: Finding, rr) -> Finding:
+    """Name the column by its header in the clerk's file, and the sheet as it is named there."""
+    from dataclasses import replace
+
+    column = rr.headers.get(f.column, f.column) if f.column else f.column
+    column = rr.headers.get(column.replace(" ", "_"), column) if column else column
+    sheet = rr.sheet or f.sheet if f.sheet else f.sheet
+    return replace(f, column=column, sheet=sheet) if (column, sheet) != (f.column, f.sheet) else f
+
+
 def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = None,
              estimate_missing: bool = False, cycle: str | None = None, strict: bool = False,
              engine: str = "auto", out_path: str | Path | None = None, post: bool = True,
@@ -334,7 +347,7 @@ def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = N
     rr = read_table(readings_path, READINGS)
     source = readings_path.name
     result = BillRunResult(run_date=run_date, source=str(readings_path))
-    file_errors = [f for f in rr.findings if f.severity == "error" and f.row is None]
+    file_errors = [f for f in rr.findings if f.severity == "error" and f.row in (None, rr.header_row)]
     if file_errors:
         raise FindingsError(rr.findings, summary=f"{source} cannot be used for a bill run; nothing was posted")
     bad_rows = {f.row for f in errors(rr.findings)}
@@ -354,6 +367,7 @@ def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = N
     bills, problems = compute(requests, u.policy, u.rates, run_date, engine=engine, source=source,
                               sheet=READINGS.sheet)
     result.findings.extend(problems)
+    result.findings = [_as_in_file(f, rr) for f in result.findings]
     result.bills = bills
     result.rows = {q.account.account_no: q.row for q in requests}
     if strict and errors(result.findings):

@@ -52,7 +52,10 @@ class ComputedBill:
 
     @property
     def bill_key(self) -> str:
-        return f"{self.account_no}|{self.period.start.isoformat()}|{self.period.end.isoformat()}|{self.kind}"
+        """Idempotency key: one cycle bill per account and period, whatever its kind; final,
+        special and rebills are keyed apart (a rebill is saved with its own key)."""
+        base = f"{self.account_no}|{self.period.start.isoformat()}|{self.period.end.isoformat()}"
+        return base if self.kind in ("regular", "first") else f"{base}|{self.kind}"
 
 
 def winter_for(account: Account, history: Sequence[PastUsage], on: date, policy: Policy,

@@ -48,7 +48,7 @@ def import_file(u: Utility, kind: str, path: str | Path, *, take_good_rows: bool
     layout = LAYOUTS[kind]
     rr = read_table(path, layout)
     res = ImportResult(kind, path, findings=list(rr.findings))
-    if any(f.row is None and f.severity == "error" for f in rr.findings):
+    if any(f.row in (None, rr.header_row) and f.severity == "error" for f in rr.findings):
         raise FindingsError(res.findings, summary=f"{path.name} cannot be imported; nothing was posted")
     store = u.store
     job_key = f"import-{kind}:{rr.file_hash}"
