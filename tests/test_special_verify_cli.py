@@ -131,3 +131,14 @@ def test_cli_commands_end_to_end(u, run_file, tmp_path):
     assert r.exit_code == 0 and "already final-billed" in r.output, r.output
     r = cli(u, "final-bill", "10-1002", "--move-out", "2026-01-20")
     assert r.exit_code == 2
+
+
+def test_demo_step_runs_on_a_store(u, run_file):
+    from utilbill.demo_steps import DemoReport
+    from utilbill.demo_steps.special import run
+
+    report = DemoReport(area="special")
+    run(u, date(2026, 1, 20), report)
+    text = "\n".join(t for _, t in report.lines)
+    assert "Review of bill run" in text and "Final bill for" in text and "Payoff for the estate" in text
+    assert all(p.exists() for _, p, _ in report.outputs)

@@ -227,7 +227,8 @@ def final_bill(u, account_no: str, move_out: date, reading: int | None = None, e
         for l in result.late_charges:
             repo.post(conn, store, account_no=account_no, kind="late_charge", amount=l.amount,
                       effective_date=l.assessed_on, bill_id=l.bill_id, fund=FEE_FUND, job_id=job_id,
-                      idem_key=f"late_charge:{l.bill_id}", memo=f"late charge assessed with the final bill")
+                      idem_key=f"late:{l.bill_id}", due_date=l.assessed_on,
+                      memo="late charge assessed with the final bill")
         D = schema.deposits
         if result.deposit_applied:
             pid = repo.post(conn, store, account_no=account_no, kind="deposit_applied", amount=-result.deposit_applied,
