@@ -31,7 +31,7 @@ from .accounts import Account
 from .billing import ComputedBill, bill_from_read
 from .config import Policy
 from .consumption import PastUsage
-from .findings import Finding, FindingsError, errors
+from .findings import Finding, FindingsError, errors, in_file_terms
 from .home import Utility
 from .layouts import READINGS
 from .rates import RateBook
@@ -323,16 +323,6 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
 
 # --- the job -------------------------------------------------------------------------------
 
-def _as_in_file(f: Finding, rr) -> Finding:
-    """Name the column by its header in the clerk's file, and the sheet as it is named there."""
-    from dataclasses import replace
-
-    column = rr.headers.get(f.column, f.column) if f.column else f.column
-    column = rr.headers.get(column.replace(" ", "_"), column) if column else column
-    sheet = rr.sheet or f.sheet if f.sheet else f.sheet
-    return replace(f, column=column, sheet=sheet) if (column, sheet) != (f.column, f.sheet) else f
-
-
 def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = None,
              estimate_missing: bool = False, cycle: str | None = None, strict: bool = False,
              engine: str = "auto", out_path: str | Path | None = None, post: bool = True,
@@ -367,7 +357,7 @@ def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = N
     bills, problems = compute(requests, u.policy, u.rates, run_date, engine=engine, source=source,
                               sheet=READINGS.sheet)
     result.findings.extend(problems)
-    result.findings = [_as_in_file(f, rr) for f in result.findings]
+    result.findings = in_file_terms(result.findings, rr.headers, rr.sheet)
     result.bills = bills
     result.rows = {q.account.account_no: q.row for q in requests}
     if strict and errors(result.findings):

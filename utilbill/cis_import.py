@@ -17,10 +17,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .accounts import FLAGS
-from .findings import Finding, FindingsError, errors
+from .findings import Finding, FindingsError, errors, in_file_terms
 from .home import Utility
 from .layouts import ACCOUNTS_IMPORT, POSTINGS_IMPORT, READS_IMPORT
 from .money import to_cents
+from .rates import normalize_meter_size
 from .store import schema
 from .store.db import now_iso
 from .store.repo import find_job, start_job
@@ -61,7 +62,7 @@ def import_file(u: Utility, kind: str, path: str | Path, *, take_good_rows: bool
         rows = [r for r in rr.rows if r["_row"] not in bad_rows]
         checker = {"accounts": _check_accounts, "reads": _check_reads, "postings": _check_postings}[kind]
         good, skipped, problems = checker(conn, rows, path.name, layout.sheet)
-    res.findings.extend(problems)
+    res.findings = in_file_terms(res.findings + problems, rr.headers, rr.sheet)
     res.skipped = skipped
     if errors(res.findings) and not take_good_rows:
         raise FindingsError(res.findings, summary=(
@@ -98,6 +99,11 @@ def _check_accounts(conn, rows, file, sheet):
         if a in known:
             problems.append(Finding(f"account {a} is already in the store; accounts are imported once",
                                     file, sheet, r["_row"], "account", a, account=a))
+            continue
+        try:
+            r["meter_size"] = normalize_meter_size(r["meter_size"])
+        except ValueError as e:
+            problems.append(Finding(str(e), file, sheet, r["_row"], "meter_size", r["meter_size"], account=a))
             continue
         flags = [f.strip().lower().replace(" ", "_") for f in (r.get("flags") or "").replace(";", ",").split(",") if f.strip()]
         unknown = [f for f in flags if f not in FLAGS]

@@ -72,3 +72,18 @@ class FindingsError(Exception):
 
 def errors(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == "error"]
+
+
+def in_file_terms(findings: Iterable[Finding], headers: dict[str, str], sheet: str | None) -> list[Finding]:
+    """Name each finding's column by its header in the clerk's file (a job checks rows by the
+    layout's column names) and its sheet as the file names it."""
+    from dataclasses import replace
+
+    out = []
+    for f in findings:
+        column = f.column
+        if column:
+            column = headers.get(column, headers.get(column.replace(" ", "_"), column))
+        new_sheet = (sheet or f.sheet) if f.sheet else f.sheet
+        out.append(replace(f, column=column, sheet=new_sheet) if (column, new_sheet) != (f.column, f.sheet) else f)
+    return out

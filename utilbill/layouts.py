@@ -37,7 +37,7 @@ ACCOUNTS_IMPORT = SheetLayout("Accounts", [
            aliases=("role",)),
     Column("service_address", "text", aliases=("service address", "address")),
     Column("mailing_address", "text", required=False, aliases=("mailing address",)),
-    Column("meter_size", "choice", choices=METER_SIZE_CHOICES, aliases=("meter size", "size")),
+    Column("meter_size", "text", aliases=("meter size", "size"), help='5/8, 3/4, 1, 1-1/2, 2, 3, 4, 6 or 8 (inches; 2" and 1.5 are understood)'),
     Column("meter_dials", "int", required=False, min=3, max=9, aliases=("dials", "meter dials")),
     Column("meter_id", "text", required=False, aliases=("meter", "meter id")),
     Column("service_start", "date", aliases=("service start", "start date", "start")),
@@ -120,72 +120,6 @@ EXCEPTIONS_OUT = SheetLayout("Exceptions", [
     Column("account", "account", required=False),
     Column("value", "text", required=False),
     Column("reason", "text"),
-])
-
-
-# --- special billing: pull list, print list, final bill, payoff, verify-run, inquiry ----
-
-PULL_SHEET = SheetLayout("Pull", [
-    Column("account", "account"),
-    Column("customer", "text"),
-    Column("bill_id", "int"),
-    Column("bill_date", "date"),
-    Column("period", "text"),
-    Column("units", "decimal"),
-    Column("average_units", "decimal", required=False, help="Average for the same length of period"),
-    Column("estimated", "text", required=False, help="E = estimated read"),
-    Column("total", "money"),
-    Column("balance_after", "money"),
-    Column("reason_count", "int"),
-    Column("reasons", "text", width=80),
-    Column("action", "choice", required=False, choices=("release", "hold", "rebill", "adjust"),
-           help="What the clerk did with the bill"),
-    Column("clerk_note", "text", required=False, width=30),
-], title="Bills pulled from the mailing: work each one, then release or correct it")
-
-PRINT_LIST = SheetLayout("Print", [
-    Column("account", "account"),
-    Column("customer", "text"),
-    Column("bill_id", "int"),
-    Column("bill_date", "date"),
-    Column("period", "text"),
-    Column("units", "decimal"),
-    Column("total", "money"),
-], title="Bills in the print file")
-
-STATEMENT_SHEET = SheetLayout("Statement", [
-    Column("section", "text"),
-    Column("description", "text", width=48),
-    Column("amount", "money", required=False),
-    Column("basis", "text", width=90),
-])
-
-PAYOFF_SPLIT_SHEET = SheetLayout("Petition split", [
-    Column("charge", "text", width=40),
-    Column("dated", "date"),
-    Column("pre_petition", "money"),
-    Column("post_petition", "money"),
-    Column("pre_unpaid", "money"),
-    Column("post_unpaid", "money"),
-    Column("basis", "text", width=60),
-])
-
-VERIFY_DIFFERENCES = SheetLayout("Differences", [
-    Column("account", "account"),
-    Column("bill_key", "text", required=False, width=40),
-    Column("what", "choice", choices=("changed", "missing", "extra", "cannot verify")),
-    Column("field", "text", required=False),
-    Column("in_run", "text", required=False),
-    Column("expected", "text", required=False),
-    Column("note", "text", required=False, width=60),
-])
-
-INQUIRY_HISTORY = SheetLayout("Account history", [
-    Column("date", "date"),
-    Column("kind", "text"),
-    Column("description", "text", width=48),
-    Column("amount", "money"),
-    Column("balance", "money"),
 ])
 
 
