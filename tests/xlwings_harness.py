@@ -443,8 +443,9 @@ def apply_actions(payload: dict[str, Any], actions: Iterable[dict[str, Any]]) ->
         elif func == "addHyperlink":
             address, text = args[0], args[1]
             _fill(sheet["values"], *_block(action), text if text is not None else address)
-        elif func == "namesAdd":
-            payload["names"].append(_name_entry(payload, args[0], args[1]))
+        elif func == "namesAdd":  # through sheet.names: scoped to that sheet
+            scope = sheet["name"] if sheet is not None else None
+            payload["names"].append(_name_entry(payload, args[0], args[1], scope_sheet=scope))
         elif func == "setRangeName":
             ref = f"='{sheet['name']}'!{_absolute(address_of(*_block(action)))}"
             payload["names"].append(_name_entry(payload, args[0], ref))

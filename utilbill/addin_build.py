@@ -60,9 +60,7 @@ DEFAULT_INTERPRETER_WIN = r"C:\utilbill\.venv\Scripts\pythonw.exe"
 DEFAULT_PYTHONPATH = r"C:\utilbill"
 DEFAULT_UTILBILL_HOME = r"C:\utilbill\utility"
 
-CUSTOMUI_PART = "customUI/customUI.xml"
 WORKBOOK_PART = "xl/workbook.xml"
-CONF_SHEET_PART = "xl/worksheets/sheet1.xml"
 SHARED_STRINGS_PART = "xl/sharedStrings.xml"
 VBA_PART = "xl/vbaProject.bin"
 
@@ -83,32 +81,77 @@ def xlwings_ribbon_template() -> Path:
 
 @dataclass(frozen=True)
 class TemplateFacts:
-    """What the compiled VBA of the template fixes and the build must match."""
+    """What the template fixes and the build must match."""
 
     project_name: str  # PROJECT_NAME constant: the config sheet is "<project_name>.conf"
     conf_sheet: str  # the template's config sheet name as shipped ("_myaddin.conf")
+    conf_sheet_part: str  # its part in the zip ("xl/worksheets/sheet1.xml")
+    customui_part: str  # the ribbon XML part ("customUI/customUI.xml")
     fallback_callback: str  # onAction of the template's button ("RibbonMyAddin.RunMain")
     modules: dict[str, str]  # VBA module name -> source
+
+
+_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_SHEET_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+def _rel_targets(z: zipfile.ZipFile, rels_part: str, base: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, part name) of a .rels part."""
+    out = {}
+    for rel in ET.fromstring(z.read(rels_part)).iter(f"{_REL_NS}Relationship"):
+        target = rel.get("Target")
+        part = target.lstrip("/") if target.startswith("/") else f"{base}{target}"
+        out[rel.get("Id")] = (rel.get("Type"), part)
+    return out
+
+
+def _package_parts(z: zipfile.ZipFile) -> tuple[str, list[tuple[str, str]]]:
+    """(ribbon XML part, [(sheet name, sheet part)]) found through the package's relationships,
+    so an add-in re-saved by Excel builds as well as xlwings' template."""
+    customui = [p for t, p in _rel_targets(z, "_rels/.rels", "").values() if t.endswith("/ui/extensibility")]
+    if len(customui) != 1:
+        raise ValueError("the add-in has no ribbon (customUI) part")
+    rels = _rel_targets(z, "xl/_rels/workbook.xml.rels", "xl/")
+    workbook = ET.fromstring(z.read(WORKBOOK_PART))
+    sheets = [(s.get("name"), rels[s.get(_DOC_REL)][1]) for s in workbook.iterfind("m:sheets/m:sheet", _SHEET_NS)]
+    return customui[0], sheets
+
+
+def read_ribbon_xml(xlam) -> str:
+    """The ribbon (customUI) XML of an add-in."""
+    with zipfile.ZipFile(xlam) as z:
+        return z.read(_package_parts(z)[0]).decode("utf-8")
 
 
 def template_facts(template: Path | None = None) -> TemplateFacts:
     template = Path(template or xlwings_ribbon_template())
     with zipfile.ZipFile(template) as z:
         modules = vba_modules(z.read(VBA_PART))
-        customui = z.read(CUSTOMUI_PART).decode("utf-8")
-        workbook = z.read(WORKBOOK_PART).decode("utf-8")
+        customui_part, sheets = _package_parts(z)
+        customui = z.read(customui_part).decode("utf-8")
     found = re.search(r'PROJECT_NAME\s+As\s+String\s*=\s*"([^"]+)"', modules.get("xlwings", ""))
     if not found:
         raise ValueError("the template's xlwings VBA module has no PROJECT_NAME constant")
     project = found.group(1)
-    sheets = re.findall(r'<sheet [^>]*name="([^"]+)"', workbook)
-    conf = [s for s in sheets if s.lstrip("_") == f"{project}.conf"]
+    conf = [(name, part) for name, part in sheets if name.lstrip("_") == f"{project}.conf"]
     if len(conf) != 1:
-        raise ValueError(f"the template has no {project}.conf sheet (sheets: {sheets})")
-    actions = re.findall(r'onAction="([^"]+)"', customui)
-    if len(actions) != 1:
-        raise ValueError(f"expected one button in the template's ribbon, found {actions}")
-    return TemplateFacts(project, conf[0], actions[0], modules)
+        raise ValueError(f"the template has no {project}.conf sheet (sheets: {[n for n, _ in sheets]})")
+    # The callback compiled into the template: xlwings' own template has exactly one
+    # button; an add-in saved on Windows after the one-time VBA import (used as the
+    # template of later builds, so the imported VBA survives) still has RunMain.
+    actions = set(re.findall(r'onAction="([^"]+)"', customui)) - {RIBBON_CALLBACK}
+    callbacks = [
+        f"{module}.{proc}"
+        for module, source in modules.items()
+        for proc in re.findall(r"^\s*(?:Public\s+)?Sub\s+(\w+)\s*\(\s*control\s+As\s+IRibbonControl",
+                               source, flags=re.M | re.I)
+    ]
+    fallback = [a for a in actions if a in callbacks]
+    if len(fallback) != 1:
+        raise ValueError(f"cannot tell the template's ribbon callback: buttons call {sorted(actions)}, "
+                         f"its VBA has {callbacks}")
+    return TemplateFacts(project, conf[0][0], conf[0][1], customui_part, fallback[0], modules)
 
 
 # ----------------------------------------------------------------------------- ribbon XML
@@ -183,62 +226,56 @@ def config_rows(
     ]
 
 
-def _conf_sheet_parts(template_sheet_xml: str, rows) -> tuple[str, str]:
-    strings: list[str] = []
-
-    def sst(text: str) -> int:
-        if text not in strings:
-            strings.append(text)
-        return strings.index(text)
-
+def _conf_sheet_xml(template_sheet_xml: str, rows) -> str:
+    """The config sheet with `rows` in A:B. Text is written as inline strings, so the
+    shared-strings part (which an Excel-saved add-in may lack) is left alone."""
     xml_rows = []
     for r, (key, value) in enumerate(rows, start=1):
-        cells = [f'<c r="A{r}" s="1" t="s"><v>{sst(key)}</v></c>']
+        cells = [f'<c r="A{r}" t="inlineStr"><is><t>{escape(key)}</t></is></c>']
         if isinstance(value, bool):
-            cells.append(f'<c r="B{r}" s="1" t="b"><v>{int(value)}</v></c>')
+            cells.append(f'<c r="B{r}" t="b"><v>{int(value)}</v></c>')
         elif value != "":
-            cells.append(f'<c r="B{r}" s="1" t="s"><v>{sst(str(value))}</v></c>')
+            cells.append(f'<c r="B{r}" t="inlineStr"><is><t xml:space="preserve">{escape(str(value))}</t></is></c>')
         xml_rows.append(f'<row r="{r}" spans="1:2">{"".join(cells)}</row>')
-    sheet = re.sub(
-        r"<sheetData>.*</sheetData>",
-        lambda _: "<sheetData>" + "".join(xml_rows) + "</sheetData>",
-        template_sheet_xml,
-        flags=re.S,
-    )
-    sheet = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:B{len(rows)}" />', sheet)
-    items = "".join(
-        f"<si><t xml:space=\"preserve\">{escape(s)}</t></si>" for s in strings
-    )
-    shared = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
-        f' count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>'
-    )
-    return sheet, shared
+    data = "<sheetData>" + "".join(xml_rows) + "</sheetData>"
+    sheet, n = re.subn(r"<sheetData\s*/>|<sheetData>.*</sheetData>", lambda _: data, template_sheet_xml, flags=re.S)
+    if n != 1:
+        raise ValueError("the config sheet has no sheetData")
+    return re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:B{len(rows)}" />', sheet)
 
 
 def read_config_sheet(xlam) -> tuple[str, dict[str, str | bool]]:
-    """(sheet name, {key: value}) of the one worksheet of a built add-in, read as Excel
-    would: shared strings, booleans, and column A down to the first empty cell."""
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    """(sheet name, {key: value}) of the config sheet of an add-in, read as Excel would:
+    shared or inline strings, booleans, and column A down to the first empty cell."""
+    m = _SHEET_NS["m"]
     with zipfile.ZipFile(xlam) as z:
-        workbook = ET.fromstring(z.read(WORKBOOK_PART))
-        sheet = ET.fromstring(z.read(CONF_SHEET_PART))
-        shared = ET.fromstring(z.read(SHARED_STRINGS_PART))
-    names = [s.get("name") for s in workbook.iterfind("m:sheets/m:sheet", ns)]
-    strings = ["".join(t.text or "" for t in si.iter(f"{{{ns['m']}}}t")) for si in shared]
+        _, sheets = _package_parts(z)
+        name, part = next((n, p) for n, p in sheets if n.lstrip("_").endswith(".conf"))
+        sheet = ET.fromstring(z.read(part))
+        strings = []
+        if SHARED_STRINGS_PART in z.namelist():
+            shared = ET.fromstring(z.read(SHARED_STRINGS_PART))
+            strings = ["".join(t.text or "" for t in si.iter(f"{{{m}}}t")) for si in shared]
     grid: dict[str, str | bool] = {}
-    for c in sheet.iterfind("m:sheetData/m:row/m:c", ns):
-        v = c.find("m:v", ns)
-        raw = "" if v is None or v.text is None else v.text
+    for c in sheet.iterfind("m:sheetData/m:row/m:c", _SHEET_NS):
         kind = c.get("t")
-        grid[c.get("r")] = strings[int(raw)] if kind == "s" else (raw == "1") if kind == "b" else raw
+        v = c.find("m:v", _SHEET_NS)
+        raw = "" if v is None or v.text is None else v.text
+        if kind == "inlineStr":
+            value: str | bool = "".join(t.text or "" for t in c.iter(f"{{{m}}}t"))
+        elif kind == "s":
+            value = strings[int(raw)]
+        elif kind == "b":
+            value = raw == "1"
+        else:
+            value = raw
+        grid[c.get("r")] = value
     values: dict[str, str | bool] = {}
     row = 1
     while grid.get(f"A{row}") not in (None, ""):
         values[str(grid[f"A{row}"])] = grid.get(f"B{row}", "")
         row += 1
-    return names[0], values
+    return name, values
 
 
 # ----------------------------------------------------------------------------- desktop add-in
@@ -264,15 +301,14 @@ def build_desktop_addin(
         parts = {info.filename: (info, src.read(info.filename)) for info in src.infolist()}
     workbook = parts[WORKBOOK_PART][1].decode("utf-8")
     workbook = workbook.replace(f'name="{facts.conf_sheet}"', f'name="{conf_name}"')
-    sheet, shared = _conf_sheet_parts(
-        parts[CONF_SHEET_PART][1].decode("utf-8"),
+    sheet = _conf_sheet_xml(
+        parts[facts.conf_sheet_part][1].decode("utf-8"),
         config_rows(interpreter_win, pythonpath, utilbill_home),
     )
     replaced = {
-        CUSTOMUI_PART: ribbon_xml(fallback_callback=facts.fallback_callback),
+        facts.customui_part: ribbon_xml(fallback_callback=facts.fallback_callback),
         WORKBOOK_PART: workbook,
-        CONF_SHEET_PART: sheet,
-        SHARED_STRINGS_PART: shared,
+        facts.conf_sheet_part: sheet,
     }
     xlam = out_dir / XLAM_NAME
     tmp = xlam.with_suffix(".xlam.tmp")
@@ -418,14 +454,23 @@ def build_all(
     out_dir,
     *,
     base_url: str = "https://localhost:8000",
+    template: Path | None = None,
     interpreter_win: str = DEFAULT_INTERPRETER_WIN,
     pythonpath: str = DEFAULT_PYTHONPATH,
     utilbill_home: str = DEFAULT_UTILBILL_HOME,
 ) -> BuiltAddins:
-    """Build both add-ins into `out_dir` (what ``utilbill addin build`` runs)."""
+    """Build both add-ins into `out_dir` (what ``utilbill addin build`` runs).
+
+    `template` defaults to xlwings' ribbon template; give the ``utilbill_addin.xlam``
+    that was saved on Windows after the one-time VBA import to keep that VBA (the ribbon
+    and config sheet are rewritten, the VBA project is kept byte for byte)."""
     out_dir = Path(out_dir)
     xlam = build_desktop_addin(
-        out_dir, interpreter_win=interpreter_win, pythonpath=pythonpath, utilbill_home=utilbill_home
+        out_dir,
+        interpreter_win=interpreter_win,
+        pythonpath=pythonpath,
+        utilbill_home=utilbill_home,
+        template=template,
     )
     wrappers = write_udf_wrappers(out_dir / UDF_WRAPPERS_BAS)
     manifest = build_office_manifest(out_dir, base_url=base_url)
@@ -599,7 +644,13 @@ def _parse_dir(dir_stream: bytes) -> tuple[int, list[tuple[str, str, int]]]:
 def _main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m utilbill.addin_build", description=__doc__.split("\n")[0])
     parser.add_argument("out_dir", nargs="?", help="build both add-ins into this folder")
-    parser.add_argument("--base-url", default="https://localhost:8000")
+    parser.add_argument("--base-url", default="https://localhost:8000",
+                        help="where xlwings Server is reached, for the Office.js manifest")
+    parser.add_argument("--template", type=Path, default=None,
+                        help="an add-in saved on Windows after the one-time VBA import")
+    parser.add_argument("--interpreter-win", default=DEFAULT_INTERPRETER_WIN)
+    parser.add_argument("--pythonpath", default=DEFAULT_PYTHONPATH)
+    parser.add_argument("--utilbill-home", default=DEFAULT_UTILBILL_HOME)
     parser.add_argument("--vba-wrappers", nargs=2, metavar=("MODULE", "WORKBOOK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.vba_wrappers:
@@ -607,7 +658,14 @@ def _main(argv=None) -> int:
         return 0
     if not args.out_dir:
         parser.error("give the output folder")
-    built = build_all(args.out_dir, base_url=args.base_url)
+    built = build_all(
+        args.out_dir,
+        base_url=args.base_url,
+        template=args.template,
+        interpreter_win=args.interpreter_win,
+        pythonpath=args.pythonpath,
+        utilbill_home=args.utilbill_home,
+    )
     print(json.dumps({k: str(v) for k, v in built.paths().items()}, indent=2))
     return 0
 
