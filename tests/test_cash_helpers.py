@@ -69,3 +69,54 @@ def write_batch(path: Path, rows, *, control_count=None, control_total=None, bat
             ws.append([float(v) if isinstance(v, Decimal) else v for v in r])
         wb.save(path)
     return path
+
+
+def cash_day_store(tmp_path):
+    """A day of batches from every source (figures worked in test_cash_workbook.py):
+    DRAWER-1 62.40 cash, 36.00 check, 20.00 card, 84.16 electric cash; DRAWER-2 45.55 cash,
+    30.00 check; mail 25.00 check + 10.00 unknown account; bank 5.00 + 7.25; telepay 15.00;
+    permits 150.00 check. Receipts 490.36."""
+    from utilbill.payments import post_payment_batch
+
+    u = make_utility(tmp_path)
+    for n in range(1, 7):
+        add_account(u, f"10-100{n}")
+        add_bill(u, f"10-100{n}", "40.00", "22.40")
+    hdr = ("account", "amount", "tender", "check_no", "type", "permit_no")
+    batches = [
+        ("d1.xlsx", "walk-in", "DRAWER-1", [("10-1001", "62.40", "cash", None, "payment", None),
+                                            ("10-1002", "36.00", "check", "1187", "payment", None),
+                                            ("10-1003", "20.00", "card", None, "payment", None),
+                                            ("E-1", "84.16", "cash", None, "electric", None)]),
+        ("d2.xlsx", "walk-in", "DRAWER-2", [("10-1004", "45.55", "cash", None, "payment", None),
+                                            ("10-1005", "30.00", "check", "77", "payment", None)]),
+        ("mail.csv", "mail", None, [("10-1006", "25.00", "check", "300", "payment", None),
+                                    ("99-0000", "10.00", "check", "301", "payment", None)]),
+        ("bank.csv", "bank", None, [("10-1001", "5.00", "bank", None, "payment", None),
+                                    ("10-1002", "7.25", "bank", None, "payment", None)]),
+        ("telepay.csv", "telepay", None, [("10-1003", "15.00", "ach", None, "payment", None)]),
+        ("permits.csv", "permits", None, [(None, "150.00", "check", "5120", "permit", "TAP-1")]),
+    ]
+    for name, source, drawer, rows in batches:
+        res = post_payment_batch(u, write_batch(tmp_path / name, rows, drawer=drawer, header=hdr), source)
+        assert res.posted, res.findings
+    return u
+
+
+def balanced_inputs():
+    """Counts that balance the day of `cash_day_store` exactly."""
+    from utilbill.cash_balancing import BankReportLine, CashInputs, DrawerCount, Voucher
+
+    return CashInputs(
+        drawers={
+            # 296.56 = 150.00 opening + 62.40 + 84.16 cash
+            "DRAWER-1": DrawerCount({"bill_100": 2, "bill_20": 4, "bill_10": 1, "bill_5": 1, "bill_1": 1,
+                                     "coin_25": 2, "coin_5": 1, "coin_1": 1}, 1, Decimal("36.00")),
+            # 195.55 = 150.00 opening + 45.55 cash
+            "DRAWER-2": DrawerCount({"bill_100": 1, "bill_50": 1, "bill_20": 2, "bill_5": 1, "coin_25": 2,
+                                     "coin_5": 1}, 1, Decimal("30.00")),
+        },
+        bank_reports=[BankReportLine("First Sample Bank", 2, Decimal("12.25"))],
+        petty_cash_on_hand=Decimal("62.55"),
+        vouchers=[Voucher("PC-1", "Hardware store", Decimal("37.45"))],
+    )
