@@ -345,7 +345,8 @@ def test_every_catalog_function_gets_a_vba_wrapper(udfs_wrapper_names, excel_nam
 # ----------------------------------------------------------------------------- both add-ins
 
 
-def test_build_all_makes_both_add_ins(tmp_path):
+def test_build_all_makes_both_add_ins(tmp_path, monkeypatch):
+    monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")  # xlwings Server renders the manifest
     built = ab.build_all(tmp_path, base_url="https://billing.example.gov")
     paths = built.paths()
     assert set(paths) == {"xlam", "dispatcher", "ribbon_vba", "udf_wrappers", "manifest", "readme"}
@@ -355,3 +356,15 @@ def test_build_all_makes_both_add_ins(tmp_path):
                            "{http://schemas.microsoft.com/office/appforoffice/1.1}SourceLocation")
     assert source.get("DefaultValue") == "https://billing.example.gov/taskpane.html"
     assert all(m.name in built.manifest.read_text() for m in macros_py.MACROS)
+
+
+def test_desktop_add_in_builds_without_an_xlwings_server_key(tmp_path, monkeypatch):
+    from utilbill.server import ServerSetupError
+
+    monkeypatch.delenv("XLWINGS_LICENSE_KEY", raising=False)
+    with pytest.raises(ServerSetupError, match="XLWINGS_LICENSE_KEY"):
+        ab.build_all(tmp_path / "both")
+    assert not (tmp_path / "both").exists()  # refused before writing anything
+    built = ab.build_all(tmp_path / "desktop", office=False)
+    assert built.manifest is None and "manifest" not in built.paths()
+    assert built.xlam.is_file() and built.udf_wrappers.is_file()

@@ -443,11 +443,11 @@ class BuiltAddins:
     dispatcher: Path  # utilbill_addin.py, next to the .xlam (the "All Tasks" button)
     ribbon_vba: Path  # UtilbillRibbon.bas, imported once on Windows
     udf_wrappers: Path  # udfs_wrappers.bas, imported once on Windows
-    manifest: Path  # Office.js manifest for xlwings Server
     readme: Path
+    manifest: Path | None  # Office.js manifest for xlwings Server (None: desktop only)
 
     def paths(self) -> dict[str, Path]:
-        return dict(vars(self))
+        return {k: v for k, v in vars(self).items() if v is not None}
 
 
 def build_all(
@@ -458,13 +458,25 @@ def build_all(
     interpreter_win: str = DEFAULT_INTERPRETER_WIN,
     pythonpath: str = DEFAULT_PYTHONPATH,
     utilbill_home: str = DEFAULT_UTILBILL_HOME,
+    office: bool = True,
 ) -> BuiltAddins:
     """Build both add-ins into `out_dir` (what ``utilbill addin build`` runs).
 
     `template` defaults to xlwings' ribbon template; give the ``utilbill_addin.xlam``
     that was saved on Windows after the one-time VBA import to keep that VBA (the ribbon
-    and config sheet are rewritten, the VBA project is kept byte for byte)."""
+    and config sheet are rewritten, the VBA project is kept byte for byte).
+
+    The Office.js manifest is rendered by xlwings Server, which needs
+    ``XLWINGS_LICENSE_KEY`` (addin/README.md, Licences); ``office=False`` builds the
+    desktop add-in only."""
     out_dir = Path(out_dir)
+    if office and not os.environ.get("XLWINGS_LICENSE_KEY"):
+        from utilbill.server import ServerSetupError
+
+        raise ServerSetupError(
+            "the Office.js manifest is rendered by xlwings Server: set XLWINGS_LICENSE_KEY "
+            "('noncommercial' or a paid key, see addin/README.md), or build the desktop add-in only"
+        )
     xlam = build_desktop_addin(
         out_dir,
         interpreter_win=interpreter_win,
@@ -473,7 +485,7 @@ def build_all(
         template=template,
     )
     wrappers = write_udf_wrappers(out_dir / UDF_WRAPPERS_BAS)
-    manifest = build_office_manifest(out_dir, base_url=base_url)
+    manifest = build_office_manifest(out_dir, base_url=base_url) if office else None
     readme = out_dir / "README.md"
     shutil.copyfile(_addin_source("README.md"), readme)
     return BuiltAddins(
@@ -651,6 +663,8 @@ def _main(argv=None) -> int:
     parser.add_argument("--interpreter-win", default=DEFAULT_INTERPRETER_WIN)
     parser.add_argument("--pythonpath", default=DEFAULT_PYTHONPATH)
     parser.add_argument("--utilbill-home", default=DEFAULT_UTILBILL_HOME)
+    parser.add_argument("--desktop-only", action="store_true",
+                        help="skip the Office.js manifest (needs no xlwings Server licence key)")
     parser.add_argument("--vba-wrappers", nargs=2, metavar=("MODULE", "WORKBOOK"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.vba_wrappers:
@@ -665,8 +679,12 @@ def _main(argv=None) -> int:
         interpreter_win=args.interpreter_win,
         pythonpath=args.pythonpath,
         utilbill_home=args.utilbill_home,
+        office=not args.desktop_only,
     )
     print(json.dumps({k: str(v) for k, v in built.paths().items()}, indent=2))
+    missing = [m.name for m in macros_py.MACROS if not macros_py.is_implemented(m.name)]
+    if missing:  # their buttons exist and say "not installed yet" when pressed
+        print(f"tasks without a macro yet: {', '.join(missing)}", file=sys.stderr)
     return 0
 
 
