@@ -254,3 +254,51 @@ def test_pure_rules_do_not_import_excel_or_database_libraries():
             "bad = [m for m in ('openpyxl', 'xlwings', 'sqlalchemy') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- the bulk loader's folding of settled history changes nothing the rules read ----------
+
+@st.composite
+def histories(draw):
+    from datetime import timedelta
+
+    from utilbill.ledger import Posting
+    posts, pid, day = [], 1, D("2025-01-01")
+    for _ in range(draw(st.integers(min_value=0, max_value=30))):
+        day += timedelta(days=draw(st.integers(min_value=0, max_value=20)))
+        kind = draw(st.sampled_from(["bill", "bill", "payment", "payment", "fee", "return"]))
+        cents = draw(st.integers(min_value=1, max_value=20000))
+        amount = M(cents) / 100
+        if kind == "bill":
+            posts.append(Posting(pid, day, "bill", amount, due_date=day + timedelta(days=21), bill_id=pid,
+                                 parts=(("water", amount),)))
+        elif kind == "fee":
+            posts.append(Posting(pid, day, "fee", amount, fund="fees"))
+        elif kind == "payment":
+            posts.append(Posting(pid, day, "payment", -amount))
+        else:
+            pays = [p for p in posts if p.kind == "payment" and p.id not in {q.reverses for q in posts}]
+            if not pays:
+                continue
+            target = draw(st.sampled_from(pays))
+            posts.append(Posting(pid, day, "reversal", -target.amount, reverses=target.id))
+        pid += 1
+    return posts
+
+
+@settings(max_examples=300, deadline=None)
+@given(h=histories(), keep=st.integers(min_value=0, max_value=700), after=st.integers(min_value=0, max_value=60))
+def test_folding_settled_history_keeps_the_collections_figures(h, keep, after):
+    from datetime import timedelta
+
+    from utilbill.store.collections_repo import trim_settled
+    keep_from = D("2025-01-01") + timedelta(days=keep)
+    as_of = max([p.date for p in h] + [keep_from]) + timedelta(days=after)
+    trimmed, last = trim_settled(h, keep_from)
+    full, fast = ledger_state(h, as_of), ledger_state(trimmed, as_of)
+    assert fast.past_due(as_of) == full.past_due(as_of)
+    assert fast.oldest_past_due_date(as_of) == full.oldest_past_due_date(as_of)
+    assert fast.balance == full.balance and fast.credit == full.credit
+    assert last == (full.last_payment.date if full.last_payment else None)
+    # nothing on or after keep_from is folded away
+    assert [p for p in h if p.date >= keep_from] == [p for p in trimmed if p.date >= keep_from and p.id]

@@ -90,6 +90,7 @@ class Case:
     holds: list[Hold] = field(default_factory=list)
     arrangements: list[ArrangementStanding] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)
+    last_payment: date | None = None  # when the loader folded settled history away
 
     @property
     def account_no(self) -> str:
@@ -101,7 +102,9 @@ class Case:
 
     def last_payment_date(self) -> date | None:
         lp = self.state.last_payment
-        return lp.date if lp else None
+        if lp is not None and (self.last_payment is None or lp.date >= self.last_payment):
+            return lp.date
+        return self.last_payment
 
 
 def bankruptcy_petition(case: Case, on: date) -> date | None:

@@ -11,15 +11,16 @@ query per table.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, literal, select, union
+from sqlalchemy import String, func, literal, select, type_coerce, union
 from sqlalchemy.engine import Connection
 
 from ..arrangements import Installment, monitor
-from ..ledger import ledger_state
+from ..ledger import Posting, ledger_state
 from ..money import from_cents, to_cents
 from ..protections import ArrangementStanding, Case, Extension, Hold, Notice
 from . import schema
@@ -52,10 +53,8 @@ def installments_of(rows) -> list[Installment]:
 
 
 def candidate_accounts(*, min_balance: Decimal | None, as_of: date, with_notices: bool = True,
-                       with_arrangements: bool = True, accounts: list[str] | None = None):
+                       with_arrangements: bool = True):
     """A SQL selectable of account numbers worth loading."""
-    if accounts is not None:
-        return select(A.c.account_no).where(A.c.account_no.in_(list(accounts)))
     parts = []
     if min_balance is not None:
         parts.append(select(P.c.account_no).where(P.c.effective_date <= as_of).group_by(P.c.account_no)
@@ -69,44 +68,98 @@ def candidate_accounts(*, min_balance: Decimal | None, as_of: date, with_notices
     return union(*parts) if len(parts) > 1 else parts[0]
 
 
+CHUNK = 500  # account numbers per IN (...) list: well under every database's parameter limit
+
+_POSTING_COLS = (P.c.account_no, P.c.id, P.c.effective_date, P.c.kind, P.c.amount_cents, P.c.due_date, P.c.bill_id,
+                 P.c.reverses_id, P.c.parts, P.c.fund, P.c.ref)
+
+
+def _cents(c: int) -> Decimal:
+    return Decimal(c).scaleb(-2)  # exact, two places: 5235 -> 52.35
+
+
+def _day(v) -> date:
+    return v if isinstance(v, date) else date.fromisoformat(v)
+
+
+def raw_postings(conn: Connection, accounts: list[str], as_of: date) -> dict[str, list[tuple]]:
+    """Postings of many accounts as plain tuples (account, id, date, kind, cents, due, bill,
+    reverses, parts JSON, fund, ref); dates read as ISO text on SQLite (no per-row parsing
+    in the driver layer)."""
+    cols = list(_POSTING_COLS)
+    cols[2] = type_coerce(P.c.effective_date, String)
+    cols[5] = type_coerce(P.c.due_date, String)
+    out: dict[str, list[tuple]] = defaultdict(list)
+    for i in range(0, len(accounts), CHUNK):
+        q = (select(*cols).where(P.c.account_no.in_(accounts[i:i + CHUNK]), P.c.effective_date <= as_of)
+             .order_by(P.c.account_no, P.c.id))
+        for row in conn.execute(q):
+            out[row[0]].append(row)
+    return out
+
+
+def postings_from_raw(rows: list[tuple], keep_from: date) -> tuple[list[Posting], date | None]:
+    """Posting records of one account, its settled past folded away (see trim_settled)."""
+    slim = [(r[1], _day(r[2]), r[3], r[4], r[7]) for r in rows]
+    cut, cut_cents, last = _settled_cut(slim, keep_from)
+    out = [] if cut is None or cut_cents == 0 else [Posting(0, cut, "adjustment", _cents(cut_cents), ref="settled history")]
+    for r, (pid, d, kind, cents, rev) in zip(rows, slim):
+        if cut is not None and d <= cut:
+            continue
+        parts = r[8]
+        out.append(Posting(pid, d, kind, _cents(cents), _day(r[5]) if r[5] else None, r[6], rev,
+                           tuple((f, _cents(c)) for f, c in json.loads(parts).items()) if parts else (),
+                           r[9], r[10] or ""))
+    return out, last
+
+
+def _chunks(conn: Connection, table, column, accounts: list[str], *where):
+    for i in range(0, len(accounts), CHUNK):
+        yield from conn.execute(select(table).where(column.in_(accounts[i:i + CHUNK]), *where))
+
+
 def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: Decimal | None = None,
                accounts: list[str] | None = None, with_notices: bool = True,
                with_arrangements: bool = True) -> dict[str, Case]:
-    """The collections case of every candidate account on `as_of`, one query per table."""
-    cand = candidate_accounts(min_balance=min_balance, as_of=as_of, with_notices=with_notices,
-                              with_arrangements=with_arrangements, accounts=accounts)
-    ids = select(cand.subquery().c[0])
-    accts = {r._mapping["account_no"]: account_from_row(r)
-             for r in conn.execute(select(A).where(A.c.account_no.in_(ids)))}
-    posts: dict[str, list] = defaultdict(list)
-    for r in conn.execute(select(P).where(P.c.account_no.in_(ids), P.c.effective_date <= as_of)
-                          .order_by(P.c.account_no, P.c.id)):
-        posts[r._mapping["account_no"]].append(posting_from_row(r))
+    """The collections case of every candidate account on `as_of`: one query picks the
+    candidates, then one query per table (in chunks of account numbers)."""
+    if accounts is not None:
+        ids = sorted(set(accounts))
+    else:
+        ids = sorted({r[0] for r in conn.execute(candidate_accounts(
+            min_balance=min_balance, as_of=as_of, with_notices=with_notices, with_arrangements=with_arrangements))})
+    accts = {r._mapping["account_no"]: account_from_row(r) for r in _chunks(conn, A, A.c.account_no, ids)}
+    ids = sorted(accts)
+    raw = raw_postings(conn, ids, as_of)
     notices: dict[str, list[Notice]] = defaultdict(list)
-    for r in conn.execute(select(N).where(N.c.account_no.in_(ids), N.c.issued_date <= as_of)):
+    for r in _chunks(conn, N, N.c.account_no, ids, N.c.issued_date <= as_of):
         n = notice_from_row(r._mapping)
         if n.status == "removed" and n.status_date and n.status_date > as_of:
             n = Notice(n.account_no, n.issued, n.earliest_turnoff, n.amount, "active", n.id, None, n.oldest_due)
         notices[n.account_no].append(n)
     holds: dict[str, list[Hold]] = defaultdict(list)
-    for r in conn.execute(select(H).where(H.c.account_no.in_(ids), H.c.start_date <= as_of)):
+    for r in _chunks(conn, H, H.c.account_no, ids, H.c.start_date <= as_of):
         holds[r._mapping["account_no"]].append(hold_from_row(r._mapping))
     ext: dict[str, list[Extension]] = defaultdict(list)
-    for r in conn.execute(select(X).where(X.c.account_no.in_(ids), X.c.granted_date <= as_of)):
+    for r in _chunks(conn, X, X.c.account_no, ids, X.c.granted_date <= as_of):
         m = r._mapping
         ext[m["account_no"]].append(Extension(m["granted_date"], m["new_due"], from_cents(m["amount_cents"])))
-    arr_rows = [dict(r._mapping) for r in conn.execute(
-        select(AR).where(AR.c.account_no.in_(ids), AR.c.made_date <= as_of))]
+    arr_rows = [dict(r._mapping) for r in _chunks(conn, AR, AR.c.account_no, ids, AR.c.made_date <= as_of)]
     inst: dict[int, list] = defaultdict(list)
-    if arr_rows:
-        for r in conn.execute(select(AI).where(AI.c.arrangement_id.in_(
-                select(AR.c.id).where(AR.c.account_no.in_(ids))))):
+    arr_ids = [m["id"] for m in arr_rows]
+    for i in range(0, len(arr_ids), CHUNK):
+        for r in conn.execute(select(AI).where(AI.c.arrangement_id.in_(arr_ids[i:i + CHUNK]))):
             inst[r._mapping["arrangement_id"]].append(r._mapping)
+    made = defaultdict(list)
+    for m in arr_rows:
+        made[m["account_no"]].append(m["made_date"])
     cases: dict[str, Case] = {}
     for no, acct in accts.items():
-        p = posts.get(no, [])
+        keep_from = min([as_of] + [n.issued for n in notices.get(no, [])] + [h.start for h in holds.get(no, [])]
+                        + made.get(no, []))
+        p, last_payment = postings_from_raw(raw.get(no, []), keep_from)
         cases[no] = Case(account=acct, state=ledger_state(p, as_of), postings=p, notices=notices.get(no, []),
-                         holds=holds.get(no, []), extensions=ext.get(no, []))
+                         holds=holds.get(no, []), extensions=ext.get(no, []), last_payment=last_payment)
     for m in arr_rows:
         case = cases.get(m["account_no"])
         if case is None:
@@ -165,3 +218,47 @@ def holds_for(conn: Connection, account_no: str, kinds: tuple[str, ...] | None =
 def extension_dates(conn: Connection, account_no: str) -> list[date]:
     return [r[0] for r in conn.execute(select(X.c.granted_date).where(X.c.account_no == account_no))]
 
+
+def trim_settled(postings: list[Posting], keep_from: date) -> tuple[list[Posting], date | None]:
+    """The same ledger with its settled past folded into one opening credit (speed only).
+
+    When the running balance of everything dated on or before a day t is <= 0, every charge
+    up to t is paid and what is left is a credit pool of -balance: the ledger after t is the
+    same if the postings up to t are replaced by one credit of that amount dated t (kind
+    'adjustment', id 0). t must be before `keep_from` (the earliest date the collections
+    rules read postings from: notices, arrangements, petitions) and no reversal after t may
+    point at a posting on or before t. Returns (postings, date of the last payment that
+    still stands), since the folded history may hold the last payment.
+    """
+    slim = [(p.id, p.date, p.kind, int(p.amount * 100), p.reverses) for p in postings]
+    cut, cut_cents, last = _settled_cut(slim, keep_from)
+    if cut is None:
+        return postings, last
+    kept = [p for p in postings if p.date > cut]
+    if cut_cents:
+        kept.insert(0, Posting(0, cut, "adjustment", _cents(cut_cents), ref="settled history"))
+    return kept, last
+
+
+def _settled_cut(rows: list[tuple], keep_from: date) -> tuple[date | None, int, date | None]:
+    """rows: (id, date, kind, cents, reverses). The latest day t < keep_from with the running
+    balance <= 0 and no later reversal reaching back to t or before; its balance; and the
+    date of the last payment that stands."""
+    cancelled = {r[4] for r in rows if r[4] is not None}
+    pays = [r[1] for r in rows if r[2] == "payment" and r[3] < 0 and r[0] not in cancelled]
+    last = max(pays) if pays else None
+    if len(rows) < 8:
+        return None, 0, last
+    when = {r[0]: r[1] for r in rows}
+    blocked = [(when[r[4]], r[1]) for r in rows if r[4] is not None and r[4] in when]
+    sums: dict[date, int] = defaultdict(int)
+    for r in rows:
+        sums[r[1]] += r[3]
+    total, cut, cut_total = 0, None, 0
+    for d in sorted(sums):
+        if d >= keep_from:
+            break
+        total += sums[d]
+        if total <= 0 and not any(lo <= d < hi for lo, hi in blocked):
+            cut, cut_total = d, total
+    return cut, cut_total, last
