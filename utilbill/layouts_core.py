@@ -198,6 +198,8 @@ def number_from_text(text: str, *, decimal_comma: bool = False) -> Decimal:
 
 
 def _number(raw, decimal_comma: bool) -> Decimal:
+    if raw.__class__ is float and raw - raw == 0:  # the common case first; inf - inf and nan fail
+        return Decimal(repr(raw))
     if isinstance(raw, bool):
         raise _Bad("a TRUE/FALSE value")
     if isinstance(raw, Decimal):
@@ -285,6 +287,8 @@ def _choice(col, raw, dc):
 
 
 def _date(col, raw, dc):
+    if raw.__class__ is float or raw.__class__ is int:
+        return date_from_number(raw)
     if isinstance(raw, datetime):
         return raw.date()
     if isinstance(raw, date):

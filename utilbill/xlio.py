@@ -450,7 +450,7 @@ def _records(source, layout: SheetLayout, result: ReadResult, overlay: dict, mer
         return
     header_row, header_values, pending = found
     result.header_row = header_row
-    mapping: list[tuple[int, Column, str, str]] = []  # (index, column, header text, letter)
+    mapping: list[tuple] = []  # (index, column, header text, letter, cache of parsed values)
     where: dict[str, int] = {}
     for index, text in enumerate(header_values):
         column = layout.match_header(text)
@@ -463,7 +463,8 @@ def _records(source, layout: SheetLayout, result: ReadResult, overlay: dict, mer
                        f"and {get_column_letter(index + 1)}); reading the first", row=header_row, column=header)
         else:
             where[column.name] = index
-            mapping.append((index, column, header, get_column_letter(index + 1)))
+            cache = {} if column.kind not in ("text", "account") else None
+            mapping.append((index, column, header, get_column_letter(index + 1), cache))
             result.headers[column.name] = header
     missing = [c.name for c in layout.columns if c.required and c.name not in where]
     if missing:
@@ -490,7 +491,7 @@ def _record(number, values, mapping, overlay, decimal_comma, result) -> dict | N
     record: dict = {"_row": number}
     problems = []
     blank = True
-    for i, column, header, letter in mapping:
+    for i, column, header, letter, cache in mapping:
         raw = values[i] if i < width else None
         if overlay:
             raw = overlay.get((number, i), raw)
@@ -506,7 +507,16 @@ def _record(number, values, mapping, overlay, decimal_comma, result) -> dict | N
             continue
         if blank and not (raw is None or raw == "" or (raw.__class__ is str and raw.isspace())):
             blank = False
-        value, problem = column.parse(raw, decimal_comma=decimal_comma)
+        if cache is None:
+            value, problem = column.parse(raw, decimal_comma=decimal_comma)
+        else:  # batches repeat dates and amounts; keyed by type too, as 1 == 1.0 == True
+            key = (raw.__class__, raw)
+            parsed = cache.get(key)
+            if parsed is None:
+                if len(cache) > 4096:
+                    cache.clear()
+                parsed = cache[key] = column.parse(raw, decimal_comma=decimal_comma)
+            value, problem = parsed
         record[column.name] = value
         if problem:
             problems.append((f"cell {letter}{number}: {problem}", header, None if raw == "" else raw))
@@ -518,7 +528,7 @@ def _record(number, values, mapping, overlay, decimal_comma, result) -> dict | N
 
 
 def _report_merged(merged: list[str], mapping, header_row: int, result: ReadResult) -> None:
-    by_index = {i: header for i, _, header, _ in mapping}
+    by_index = {m[0]: m[2] for m in mapping}
     for ref in merged:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         headers = [by_index[i] for i in range(min_col - 1, max_col) if i in by_index]
