@@ -331,15 +331,28 @@ def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = N
     from .xlio import read_table
 
     readings_path = Path(readings_path)
+    (progress or (lambda _msg: None))("reading the readings sheet")
+    return bill_run_rows(u, read_table(readings_path, READINGS), source=str(readings_path), run_date=run_date,
+                         estimate_missing=estimate_missing, cycle=cycle, strict=strict, engine=engine,
+                         out_path=out_path, post=post, progress=progress, protect=[readings_path])
+
+
+def bill_run_rows(u: Utility, table, *, source: str, run_date: date | None = None,
+                  estimate_missing: bool = False, cycle: str | None = None, strict: bool = False,
+                  engine: str = "auto", out_path: str | Path | None = None, post: bool = True,
+                  progress: Callable[[str], None] | None = None, protect: Sequence = ()) -> BillRunResult:
+    """`bill_run` over readings already read: `table` is an `xlio.ReadResult` (typed rows with
+    their row numbers, the reader's findings, headers and the content hash that keys the
+    job). The ribbon macro reads the caller's Readings sheet into one without a file;
+    `source` names where the rows came from (a path, or "Book.xlsx!Readings")."""
+    rr = table
     run_date = run_date or date.today()
     say = progress or (lambda _msg: None)
-    say("reading the readings sheet")
-    rr = read_table(readings_path, READINGS)
-    source = readings_path.name
-    result = BillRunResult(run_date=run_date, source=str(readings_path))
+    name = Path(source).name
+    result = BillRunResult(run_date=run_date, source=source)
     file_errors = [f for f in rr.findings if f.severity == "error" and f.row in (None, rr.header_row)]
     if file_errors:
-        raise FindingsError(rr.findings, summary=f"{source} cannot be used for a bill run; nothing was posted")
+        raise FindingsError(rr.findings, summary=f"{name} cannot be used for a bill run; nothing was posted")
     bad_rows = {f.row for f in errors(rr.findings)}
     result.findings.extend(rr.findings)
     rows = [r for r in rr.rows if r["_row"] not in bad_rows]
@@ -350,18 +363,18 @@ def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = N
         from .store.repo import find_job
 
         previous = find_job(conn, job_key)
-        requests, problems = prepare(rows, source=source, sheet=READINGS.sheet, conn=conn, run_date=run_date,
+        requests, problems = prepare(rows, source=name, sheet=READINGS.sheet, conn=conn, run_date=run_date,
                                      estimate_missing=estimate_missing, cycle=cycle)
     result.findings.extend(problems)
     say(f"computing {len(requests)} bills")
-    bills, problems = compute(requests, u.policy, u.rates, run_date, engine=engine, source=source,
+    bills, problems = compute(requests, u.policy, u.rates, run_date, engine=engine, source=name,
                               sheet=READINGS.sheet)
     result.findings.extend(problems)
     result.findings = in_file_terms(result.findings, rr.headers, rr.sheet)
     result.bills = bills
     result.rows = {q.account.account_no: q.row for q in requests}
     if strict and errors(result.findings):
-        raise FindingsError(result.findings, summary=f"{source}: strict run refused; nothing was posted")
+        raise FindingsError(result.findings, summary=f"{name}: strict run refused; nothing was posted")
     if previous is not None:
         result.already_run_job = previous["id"]
     if post and bills:
@@ -374,12 +387,12 @@ def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = N
             job_id = None
             if previous is None:
                 job_id = start_job(conn, store, kind="bill-run", job_key=job_key, run_date=run_date,
-                                   source_file=str(readings_path), source_hash=rr.file_hash,
+                                   source_file=source, source_hash=rr.file_hash,
                                    summary={"bills": len(bills), "exceptions": len(result.findings)})
             ids, skipped = post_bills(conn, store, bills, job_id=job_id if job_id else (previous or {}).get("id"),
-                                      source_file=str(readings_path), source_hash=rr.file_hash)
+                                      source_file=source, source_hash=rr.file_hash)
             if ids:
-                store.audit(conn, "bill-run", entity="job", entity_id=job_id, source_file=str(readings_path),
+                store.audit(conn, "bill-run", entity="job", entity_id=job_id, source_file=source,
                             source_hash=rr.file_hash,
                             details={"posted": len(ids), "already_posted": skipped, "run_date": run_date,
                                      "exceptions": len(result.findings)})
@@ -391,5 +404,5 @@ def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = N
         say("writing the Bills workbook")
         from .bills_workbook import write_bills_workbook
 
-        result.output = write_bills_workbook(result, out, protect=[readings_path])
+        result.output = write_bills_workbook(result, out, protect=protect)
     return result
