@@ -18,7 +18,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from .fund_distribution import NewPayment, distribute_new_payments
-from .money import to_cents
+from .ledger import Posting
+from .money import from_cents, to_cents
 from .store import repo, schema
 from .store.db import now_iso
 
@@ -46,7 +47,7 @@ def post_checked_batch(u, result):
         if _already(conn, result, job_key):
             return result
         numbers = {i.account_no for i in result.items if i.line_type == "payment" and i.account_no}
-        classify(result, _accounts(conn, numbers), _stored_keys(conn, {i.pay_date for i in result.items}))
+        classify(result, _accounts(conn, numbers), _stored_keys(conn, [i for i in result.items if i.line_type == "payment"]))
         payers = [i for i in result.items if i.disposition == "posted"]
         existing = _postings(conn, {i.account_no for i in payers})
         dists = distribute_new_payments(existing, [
@@ -90,21 +91,34 @@ def _accounts(conn: Connection, numbers: set[str]) -> dict[str, bool]:
     return out
 
 
-def _stored_keys(conn: Connection, dates) -> dict[tuple, int]:
-    """Duplicate keys of the items already stored for these payment dates -> item id."""
+def _stored_keys(conn: Connection, items) -> dict[tuple, int]:
+    """Duplicate keys of the stored items with the same account and date as an item -> item id."""
     PI = S.payment_items
+    dates = sorted({i.pay_date for i in items})
     out: dict[tuple, int] = {}
-    rows = conn.execute(select(PI.c.id, PI.c.account_no, PI.c.amount_cents, PI.c.check_no, PI.c.pay_date)
-                        .where(PI.c.pay_date.in_(sorted(dates))).where(PI.c.line_type == "payment"))
-    for r in rows:
-        out.setdefault((r.account_no or "", int(r.amount_cents), (r.check_no or "").strip(), r.pay_date), r.id)
+    for chunk in _chunks({i.account_no for i in items if i.account_no}):
+        rows = conn.execute(select(PI.c.id, PI.c.account_no, PI.c.amount_cents, PI.c.check_no, PI.c.pay_date)
+                            .where(PI.c.account_no.in_(chunk)).where(PI.c.pay_date.in_(dates))
+                            .where(PI.c.line_type == "payment"))
+        for r in rows:
+            out.setdefault((r.account_no or "", int(r.amount_cents), (r.check_no or "").strip(), r.pay_date), r.id)
     return out
 
 
-def _postings(conn: Connection, numbers: set[str]):
-    out = {}
+def _postings(conn: Connection, numbers: set[str]) -> dict[str, list[Posting]]:
+    """The affected accounts' postings, read in bulk with only the columns the ledger needs
+    (the same conversion as repo.posting_from_row, without a mapping per row)."""
+    P = S.postings
+    cols = (P.c.account_no, P.c.id, P.c.effective_date, P.c.kind, P.c.amount_cents, P.c.due_date, P.c.bill_id,
+            P.c.reverses_id, P.c.parts, P.c.fund, P.c.ref)
+    out: dict[str, list[Posting]] = {}
     for chunk in _chunks(numbers):
-        out.update(repo.postings_by_account(conn, chunk))
+        for acct, pid, day, kind, cents, due, bill, rev, parts, fund, ref in conn.execute(
+                select(*cols).where(P.c.account_no.in_(chunk)).order_by(P.c.account_no, P.c.id)):
+            split = tuple((f, from_cents(c)) for f, c in json.loads(parts).items()) if parts else ()
+            out.setdefault(acct, []).append(Posting(id=pid, date=day, kind=kind, amount=from_cents(cents),
+                                                    due_date=due, bill_id=bill, reverses=rev, parts=split,
+                                                    fund=fund, ref=ref or ""))
     return out
 
 
