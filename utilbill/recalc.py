@@ -70,21 +70,24 @@ def convert(src, fmt: str, outdir, *, timeout: float = 300) -> Path:
                f"-env:UserInstallation={profile.as_uri()}", "--convert-to", filter_, "--outdir", str(outdir / ".lo"),
                str(staged)]
         env = dict(os.environ, HOME=tmp)  # LibreOffice also writes under $HOME
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
         try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise RecalcError(f"LibreOffice took more than {timeout:.0f} s converting {src.name}") from None
-        made = outdir / ".lo" / f"book.{ext}"
-        if proc.returncode != 0 or not made.exists():
-            raise RecalcError(f"LibreOffice did not convert {src.name} (exit {proc.returncode}): "
-                              f"{(out + err).decode(errors='replace').strip()[-800:]}")
-        target = outdir / f"{src.stem}.{ext}"
-        os.replace(made, target)
-        shutil.rmtree(outdir / ".lo", ignore_errors=True)
-        return target
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                    start_new_session=True)
+            try:
+                out, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # soffice and the helpers it started
+                proc.communicate()
+                raise RecalcError(f"LibreOffice took more than {timeout:.0f} s converting {src.name}") from None
+            made = outdir / ".lo" / f"book.{ext}"
+            if proc.returncode != 0 or not made.exists():
+                raise RecalcError(f"LibreOffice did not convert {src.name} (exit {proc.returncode}): "
+                                  f"{(out + err).decode(errors='replace').strip()[-800:]}")
+            target = outdir / f"{src.stem}.{ext}"
+            os.replace(made, target)
+            return target
+        finally:
+            shutil.rmtree(outdir / ".lo", ignore_errors=True)
 
 
 def recalculate(xlsx_path, *, timeout: float = 300) -> dict[str, list[list]]:
