@@ -304,17 +304,18 @@ def _ledgers(q, r: IntegrityReport, deep: bool | None, as_of: date) -> None:
     if deep is False:
         return
     accounts = [a for (a,) in q("SELECT DISTINCT account_no FROM postings ORDER BY account_no")]
+    sql = ("SELECT id, account_no, effective_date, kind, amount_cents, due_date, bill_id, reverses_id, parts, fund "
+           "FROM postings")
     if not deep and total > DEEP_MAX_POSTINGS:
-        step = max(1, len(accounts) // DEEP_SAMPLE_ACCOUNTS)
-        accounts = accounts[::step]
+        accounts = accounts[::max(1, len(accounts) // DEEP_SAMPLE_ACCOUNTS)]
+        rows = [row for i in range(0, len(accounts), 500) for row in q(
+            sql + " WHERE account_no IN (" + ", ".join(f":a{k}" for k in range(len(accounts[i:i + 500]))) + ")",
+            **{f"a{k}": a for k, a in enumerate(accounts[i:i + 500])})]
+    else:
+        rows = q(sql)
     by_account: dict[str, list[Posting]] = defaultdict(list)
     sums: dict[str, int] = defaultdict(int)
-    wanted = set(accounts)
-    for pid, acct, eff, kind, cents, due, bill_id, rev, parts, fund in q(
-            "SELECT id, account_no, effective_date, kind, amount_cents, due_date, bill_id, reverses_id, parts, fund "
-            "FROM postings ORDER BY account_no, id"):
-        if acct not in wanted:
-            continue
+    for pid, acct, eff, kind, cents, due, bill_id, rev, parts, fund in sorted(rows, key=lambda r: r[0]):
         sums[acct] += cents
         split = tuple((f, Decimal(c) / 100) for f, c in json.loads(parts).items()) if parts else ()
         by_account[acct].append(Posting(pid, _d(eff), kind, Decimal(cents) / 100, _d(due) if due else None,

@@ -20,21 +20,18 @@ def _date(text: str, name: str) -> date:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=name)
 
 
-def print_report(report, limit: int = 60) -> None:
-    """The check's findings as a table (check, table, id, account, problem) and its summary."""
+def print_report(report, limit: int = 200) -> None:
+    """Each finding on one line (check, table and id, account, problem), then the summary."""
     if report.findings:
-        t = Table(title=f"utilbill check: {report.total} problem(s)")
-        for c in ("check", "table", "id", "account", "problem"):
-            t.add_column(c)
         for f in report.findings[:limit]:
-            t.add_row(f.check, f.table, "" if f.row_id is None else str(f.row_id), f.account or "", f.message)
-        err_console.print(t)
-        if report.total > limit:
-            err_console.print(f"... and {report.total - limit} more")
-        err_console.print(f"[bold red]{report.summary()}[/]")
+            err_console.print(str(f), soft_wrap=True, markup=False, highlight=False)
+        if report.total > min(limit, len(report.findings)):
+            err_console.print(f"... and {report.total - min(limit, len(report.findings))} more", soft_wrap=True)
+        err_console.print(f"[bold red]{report.summary()}[/]", soft_wrap=True)
     else:
         console.print(f"[green]OK[/] {report.summary()} in {report.seconds:.1f} s"
-                      + (f" (ledger recomputed for {report.deep_accounts:,} accounts)" if report.deep_accounts else ""))
+                      + (f" (ledger recomputed for {report.deep_accounts:,} accounts)" if report.deep_accounts else ""),
+                      soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
