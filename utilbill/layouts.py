@@ -331,3 +331,14 @@ CREDIT_PROFILES_SHEET = SheetLayout("Profiles", [
     Column("score", "int"),
     Column("band", "choice", choices=("low", "medium", "high")),
 ])
+
+# --- the Excel side: inputs the ribbon tasks read from the clerk's workbook ----------------
+
+RETURNS_SHEET = SheetLayout("Returns", [
+    Column("account", "account", aliases=("account number", "acct", "account no")),
+    Column("return_date", "date", aliases=("return date", "returned", "date")),
+    Column("code", "text", aliases=("return code", "reason code", "r-code"), help="NSF for a check, else the NACHA R-code"),
+    Column("posting", "int", required=False, aliases=("posting id", "payment posting")),
+    Column("check_no", "text", required=False, aliases=("check", "check number", "check no")),
+    Column("amount", "money", required=False, aliases=("payment amount",)),
+], title="Returned checks and bank debits")

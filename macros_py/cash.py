@@ -1,0 +1,181 @@
+"""Ribbon tasks of the Cash group: post a payment batch, make the day's cash workbook, check a
+daily cash workbook. Each runs the cash engine's job (utilbill.payments, cash_day,
+cash_workbook, cash_check) on what the caller's workbook holds (macros_py._book)."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+
+from utilbill import cash_check
+from utilbill.cash_check import CashCheckResult, CellDifference
+from utilbill.cash_day import cash_day
+from utilbill.cash_sheets import plan_cash_workbook
+from utilbill.cash_workbook import write_cash_workbook
+from utilbill.findings import Finding, FindingsError
+from utilbill.layouts import PAYMENT_SOURCES
+from utilbill.layouts_core import Column, is_blank, normalize_header
+
+from ._book import grid, named, require, task, utility_for, write_exceptions, write_sheet
+
+BATCH_SHEET = "Batch"
+SOURCE_LABELS = {"source", "batch source", "payment source"}
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _batch_source(book, rows, problems) -> str | None:
+    """The batch's source: a 'Source' label above the table, or the BatchSource cell."""
+    for row in rows:
+        cells = [v for v in row if not is_blank(v)]
+        for label, value in zip(cells, cells[1:]):
+            if isinstance(label, str) and normalize_header(label.rstrip(":")) in {normalize_header(s) for s in SOURCE_LABELS}:
+                return str(value).strip().lower()
+    if "BatchSource" in {n.name for n in book.names}:
+        return named(book, "BatchSource", Column("source", "choice", choices=PAYMENT_SOURCES), problems)
+    problems.append(Finding(f"no batch source: write 'Source' and one of {', '.join(PAYMENT_SOURCES)} above the "
+                            "table", file=book.name, sheet=BATCH_SHEET, column="Source"))
+    return None
+
+
+@task(BATCH_SHEET)
+def post_payment_batch(book) -> None:
+    """Post the Batch sheet (its ticket above the table: Source, Control count, Control total,
+    Batch date, Drawer) when it balances; the same job as `utilbill payments post`. The
+    sheet's values are handed to the job as a CSV file in a temporary folder, so the batch's
+    key is its content: posting the same sheet again posts nothing."""
+    from utilbill.payments import post_payment_batch as post_job
+
+    if BATCH_SHEET not in [s.name for s in book.sheets]:
+        raise FindingsError([Finding(f"the workbook has no sheet named {BATCH_SHEET!r}", file=book.name)],
+                            summary="no payment batch")
+    rows = grid(book.sheets[BATCH_SHEET])
+    problems: list = []
+    source = _batch_source(book, rows, problems)
+    require(problems, "payment batch")
+    u = utility_for(book)
+    with tempfile.TemporaryDirectory(prefix="utilbill-batch-") as tmp:
+        path = Path(tmp) / f"{Path(book.name).stem} - {BATCH_SHEET}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows([[_csv_cell(v) for v in row] for row in rows])
+        res = post_job(u, path, source)
+    status = ("already posted (batch %s); nothing new was posted" % res.batch_id if res.already_posted else
+              "posted as batch %s" % res.batch_id if res.posted else "NOT posted: see Exceptions")
+    summary = [["Status", status], ["Source", res.source], ["Batch date", res.batch_date],
+               ["Items", res.item_count], ["Item total", res.item_total], ["Control count", res.control_count],
+               ["Control total", res.control_total]]
+    summary += [[f"Fund {fund}", amount] for fund, amount in sorted(res.fund_totals().items())]
+    write_sheet(book, "Batch Result", summary + [[None, None],
+                ["row", "account", "amount", "tender", "disposition", "reason"]] +
+                [[i.row, i.account_no, i.amount, i.tender, i.disposition, i.reason] for i in res.items],
+                inputs=(BATCH_SHEET,))
+    write_exceptions(book, res.findings, inputs=(BATCH_SHEET,))
+
+
+def _cash_date(book, problems) -> date:
+    for name in ("Cash_Day", "CD_Day"):
+        if name in {n.name for n in book.names}:
+            return named(book, name, Column("business day", "date", required=False), problems) or date.today()
+    return date.today()
+
+
+@task()
+def daily_cash(book) -> None:
+    """Write the day's cash workbook (Cash_Day, blank = today) to the utility's output/cash
+    folder, as `utilbill cash day`, and its balance checks on the 'Daily Cash Checks' sheet."""
+    problems: list = []
+    day = _cash_date(book, problems)
+    require(problems, "daily cash")
+    u = utility_for(book)
+    cd = cash_day(u, day)
+    path = write_cash_workbook(cd, u.out_dir("cash") / f"daily-cash-{day.isoformat()}.xlsx")
+    rows = [[c.label, c.figure, c.against, c.difference, c.status] for c in cd.checks()]
+    rows += [[None] * 5, ["The day", None, None, None, "BALANCED" if cd.balanced else "OUT OF BALANCE"],
+             ["Daily cash workbook", str(path), None, None, None]]
+    write_sheet(book, "Daily Cash Checks", rows, header=["check", "figure", "against", "difference", "status"])
+    write_exceptions(book, [])
+
+
+class _Cell:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _SheetView:
+    """One sheet's values with the openpyxl calls cash_check reads through."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def cell(self, row: int, column: int) -> _Cell:
+        r, c = row - 1, column - 1
+        value = self.rows[r][c] if r < len(self.rows) and c < len(self.rows[r]) else None
+        return _Cell(None if value == "" else value)
+
+    def __getitem__(self, ref: str) -> _Cell:
+        from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+        col, row = coordinate_from_string(ref)
+        return self.cell(row, column_index_from_string(col))
+
+    def iter_rows(self, min_row, max_row, max_col, values_only=True):
+        for r in range(min_row, max_row + 1):
+            yield tuple(self.cell(r, c).value for c in range(1, max_col + 1))
+
+
+class _BookView:
+    """The workbook's values (what Excel computed and the clerk typed), read once."""
+
+    def __init__(self, book):
+        self.sheets = {s.name: _SheetView(grid(s)) for s in book.sheets}
+        self.sheetnames = list(self.sheets)
+
+    def __getitem__(self, name: str) -> _SheetView:
+        return self.sheets[name]
+
+
+@task()
+def check_cash(book) -> None:
+    """Recompute the daily cash workbook's day from the counts typed in it and compare every
+    figure Excel shows, and every data cell, with utilbill's (cash_check). Formula text is
+    not sent by Office.js: `utilbill cash check FILE` also compares the formulas."""
+    problems: list = []
+    day = named(book, "Cash_Day", Column("business day", "date"), problems)
+    require(problems, "check cash")
+    u = utility_for(book)
+    view = _BookView(book)
+    first = plan_cash_workbook(cash_day(u, day))
+    inputs, differences = cash_check._inputs(first, view)
+    cd = cash_day(u, day, inputs=inputs)
+    plan = plan_cash_workbook(cd, **{f"{k}_rows": v for k, v in first.entry_rows.items()})
+    result = CashCheckResult(Path(book.name), day, cd, differences=differences,
+                             values_from="the values Excel shows")
+    for sheet, cell in plan.formula_cells():
+        result.cells_checked += 1
+        if sheet.name not in view.sheetnames:
+            result.differences.append(CellDifference(sheet.name, cell.ref, "sheet", "data", "present", "missing"))
+            continue
+        got = view[sheet.name][cell.ref].value
+        if not cash_check._same(got, cell.expected):
+            result.differences.append(CellDifference(sheet.name, cell.ref, cell.what, "value", cell.expected, got))
+    cash_check._data(plan, view, result)
+    rows = [["Status", result.status], ["Business day", day], ["Figures checked", result.cells_checked],
+            ["Compared with", result.values_from], [None, None]]
+    write_sheet(book, "Cash Check", rows + [[str(d)] for d in result.differences])
+    write_exceptions(book, [Finding(str(d), file=book.name, sheet=d.sheet, column=d.ref,
+                                    value=None if d.found is None else str(d.found))
+                            for d in result.differences])
