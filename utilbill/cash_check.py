@@ -91,24 +91,41 @@ def check_cash_workbook(u, path) -> CashCheckResult:
     if not isinstance(day, date):
         raise FindingsError([Finding("the business day is missing", file=path.name, sheet=summary, column="B3",
                                      value=day)], "cannot check the workbook")
+    values, values_from = _values(path, plan_for_values(u, day, formulas), saved)
+    return compare_workbook(u, day, formulas, values, values_from=values_from, formulas_known=True, path=path)
+
+
+def plan_for_values(u, day: date, wb) -> WorkbookPlan:
+    """The layout the check compares against: the day re-planned from the workbook's counts."""
     first = plan_cash_workbook(cash_day(u, day))
-    inputs, problems = _inputs(first, formulas)
+    inputs, _ = _inputs(first, wb)
+    return plan_cash_workbook(cash_day(u, day, inputs=inputs),
+                              **{f"{k}_rows": v for k, v in first.entry_rows.items()})
+
+
+def compare_workbook(u, day: date, wb, values, *, values_from: str, formulas_known: bool,
+                     path: Path | None = None) -> CashCheckResult:
+    """Compare a daily cash workbook with utilbill's figures. `wb` gives cell contents
+    (`wb[sheet][ref].value`, `wb.sheetnames`, `iter_rows`): formulas and typed values when
+    `formulas_known`, else only values (Office.js); `values(sheet, ref)` gives formula results."""
+    first = plan_cash_workbook(cash_day(u, day))
+    inputs, problems = _inputs(first, wb)
     cd = cash_day(u, day, inputs=inputs)
     plan = plan_cash_workbook(cd, **{f"{k}_rows": v for k, v in first.entry_rows.items()})
-    result = CashCheckResult(path, day, cd, differences=problems)
-    values, result.values_from = _values(path, plan, saved)
+    result = CashCheckResult(path or Path(""), day, cd, differences=problems, values_from=values_from)
     for sheet, cell in plan.formula_cells():
         result.cells_checked += 1
-        if sheet.name not in formulas.sheetnames:
+        if sheet.name not in wb.sheetnames:
             result.differences.append(CellDifference(sheet.name, cell.ref, "sheet", "data", "present", "missing"))
             continue
-        found = formulas[sheet.name][cell.ref].value
-        if not isinstance(found, str) or _norm(found) != _norm(cell.value):
-            result.differences.append(CellDifference(sheet.name, cell.ref, cell.what, "formula", cell.value, found))
+        if formulas_known:
+            found = wb[sheet.name][cell.ref].value
+            if not isinstance(found, str) or _norm(found) != _norm(cell.value):
+                result.differences.append(CellDifference(sheet.name, cell.ref, cell.what, "formula", cell.value, found))
         got = values(sheet.name, cell.ref)
         if not _same(got, cell.expected):
             result.differences.append(CellDifference(sheet.name, cell.ref, cell.what, "value", cell.expected, got))
-    _data(plan, formulas, result)
+    _data(plan, wb, result)
     return result
 
 
