@@ -105,6 +105,18 @@ def test_payment_removes_the_notice_and_the_account_leaves_the_list(u):
     assert events == ["issued", "removed"]
 
 
+def test_remove_paid_notices_job(u):
+    from utilbill.collections_jobs import remove_paid_notices
+    issue_notices(u, D("2026-03-02"))
+    with u.store.write() as conn:
+        pay(conn, u, "200", "2026-03-04", "90.00")
+    assert remove_paid_notices(u, D("2026-03-03")) == []  # the payment is dated Mar 4
+    removed = remove_paid_notices(u, D("2026-03-04"))
+    assert [(n.account_no, why) for n, why in removed] == [
+        ("200", "paid $90.00 since the notice (noticed $90.00)")]
+    assert remove_paid_notices(u, D("2026-03-04")) == []  # already removed
+
+
 def test_medical_certificate_rules(u):
     issue_notices(u, D("2026-03-02"))
     with pytest.raises(FindingsError, match="refused"):

@@ -131,6 +131,15 @@ def issue_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None)
     return run
 
 
+def remove_paid_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None) -> list[tuple[Notice, str]]:
+    """Remove the notices whose past due has been paid by `as_of` (for the payment jobs to
+    call after posting; the notice run and the turn-off list also do it)."""
+    with u.store.write() as conn:
+        cases = crepo.load_cases(conn, as_of, grace_days=u.policy.arrangements.grace_days, accounts=accounts,
+                                 with_arrangements=False)
+        return apply_removals(conn, u.store, cases, as_of)
+
+
 # --- the turn-off list ---------------------------------------------------------------------
 
 def turnoff_list(u: Utility, as_of: date, *, capacity: int | None = None) -> TurnoffList:
