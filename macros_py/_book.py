@@ -145,7 +145,7 @@ def task(*inputs: str):
             except FindingsError as exc:
                 findings = list(exc.findings) or [Finding(exc.summary, file=book.name)]
                 if exc.summary and all(f.reason != exc.summary for f in findings):
-                    findings.insert(0, Finding(exc.summary, file=book.name))
+                    findings.insert(0, Finding(exc.summary, file=book.name, severity="summary"))
                 write_exceptions(book, findings, inputs=inputs)
             except (NoUtilityFolder, ConfigError, RateFileError) as exc:
                 write_exceptions(book, [Finding(str(exc), file=book.name)], inputs=inputs)
