@@ -145,17 +145,8 @@ def ledger_state(postings: Iterable[Posting], as_of: date) -> LedgerState:
         elif p.amount < 0:
             if p.kind == "payment":
                 state.last_payment = p
-            dist: dict[str, Decimal] = {}
-            remaining = -p.amount
-            for oc in _order([c for c in state.charges if c.unpaid > 0]):
-                if remaining <= 0:
-                    break
-                take = min(remaining, oc.unpaid)
-                _pay(oc, take, dist)
-                remaining -= take
-            if remaining > 0:
-                dist[UNAPPLIED] = dist.get(UNAPPLIED, ZERO) + remaining
-                state.credit += remaining
+            dist = _apply(state.charges, -p.amount)
+            state.credit += dist.get(UNAPPLIED, ZERO)
             state.applications[p.id] = dist
     return state
 
@@ -174,10 +165,15 @@ def balance(postings: Iterable[Posting], as_of: date) -> Decimal:
 
 def distribute_payment(open_charges: Sequence[OpenCharge], amount: Decimal) -> dict[str, Decimal]:
     """Fund distribution of a new payment against the given open charges (not mutated)."""
-    copies = [OpenCharge(c.posting, dict(c.unpaid_by_fund)) for c in open_charges]
+    return _apply([OpenCharge(c.posting, dict(c.unpaid_by_fund)) for c in open_charges], amount)
+
+
+def _apply(charges: Sequence[OpenCharge], amount: Decimal) -> dict[str, Decimal]:
+    """Pay `amount` into `charges` (mutated) oldest first; returns the fund distribution,
+    with what is left over under UNAPPLIED."""
     dist: dict[str, Decimal] = {}
     remaining = amount
-    for oc in _order([c for c in copies if c.unpaid > 0]):
+    for oc in _order([c for c in charges if c.unpaid > 0]):
         if remaining <= 0:
             break
         take = min(remaining, oc.unpaid)

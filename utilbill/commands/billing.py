@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.table import Table
 
-from .common import ClerkOpt, HomeOpt, console, err_console, friendly_errors, print_findings, utility
-
-
-def _date(text: Optional[str]) -> Optional[date]:
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)")
+from .common import ClerkOpt, HomeOpt, console, friendly_errors, parse_date, print_findings, utility
 
 
 def register(app: typer.Typer) -> None:
@@ -57,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
         u = utility(home, clerk)
         with console.status("bill run") as status:
-            res = bill_run(u, readings, run_date=_date(run_date), estimate_missing=estimate_missing, cycle=cycle,
+            res = bill_run(u, readings, run_date=parse_date(run_date), estimate_missing=estimate_missing, cycle=cycle,
                            strict=strict, engine=engine, out_path=out, progress=lambda m: status.update(m))
         print_findings(res.findings, title="Rows held out of the run")
         t = Table(title=f"Bill run {res.run_date.isoformat()}")

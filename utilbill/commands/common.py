@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import sys
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -24,6 +25,16 @@ err_console = Console(stderr=True)
 
 HomeOpt = typer.Option(None, "--home", help="Utility folder (default: $UTILBILL_HOME, else the current folder or a parent).")
 ClerkOpt = typer.Option(None, "--clerk", help="Clerk id recorded on postings (default: configured clerk_id, else your login).")
+
+
+def parse_date(text: Optional[str]) -> Optional[date]:
+    """A YYYY-MM-DD option value as a date (None stays None)."""
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def utility(home: Optional[Path], clerk: Optional[str] = None) -> Utility:
