@@ -123,7 +123,8 @@ def issue_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None)
         for n in crepo.notices_issued_on(conn, as_of):
             if n.account_no in cases and (accounts is None or n.account_no in accounts):
                 run.issued.append(IssuedNotice(n, cases[n.account_no], False))
-        run.skipped = [s for s in run.skipped if not any(i.notice.account_no == s.account_no for i in run.issued)]
+        already = {i.notice.account_no for i in run.issued}
+        run.skipped = [s for s in run.skipped if s.account_no not in already]
         for d in to_issue:
             n, new = insert_notice(conn, u.store, cases[d.account_no], d, as_of, reason="nonpayment")
             run.issued.append(IssuedNotice(n, cases[d.account_no], new))
