@@ -1,7 +1,7 @@
-"""Scale: 50,000 payments posted in ten batches, and the day's figures computed (bulk inserts,
-one bulk ledger read per batch, no per-row queries). The target is well under 10 s on an idle
-machine; the assertion here is a regression guard loose enough for a busy shared CI runner,
-and the measured seconds are printed (run with -s) for bench comparisons."""
+"""Scale: many payments posted in ten batches, and the day's figures computed (bulk inserts,
+one bulk ledger read per batch, no per-row queries): every payment posted once, the day's
+receipts equal to the Treasury total. How fast is measured in bench/ (50,000 payments), never
+asserted here."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from utilbill.payments import post_payment_batch
 from utilbill.store import schema as S
 from utilbill.store.db import now_iso
 
-ACCOUNTS, PAYMENTS, BATCHES = 10_000, 50_000, 10
-BUDGET_SECONDS = 120  # regression guard; the goal (idle machine) is under 10 s
+ACCOUNTS, PAYMENTS, BATCHES = 5_000, 10_000, 10
 
 
 def _bulk_accounts(u):
@@ -39,7 +38,7 @@ def _bulk_accounts(u):
 
 
 @pytest.mark.slow
-def test_fifty_thousand_payments_post_and_compute_quickly(tmp_path):
+def test_ten_thousand_payments_post_once_and_balance(tmp_path):
     u = make_utility(tmp_path)
     _bulk_accounts(u)
     files = []
@@ -65,4 +64,3 @@ def test_fifty_thousand_payments_post_and_compute_quickly(tmp_path):
     with u.store.read() as conn:
         assert conn.execute(select(func.count()).select_from(S.postings).where(S.postings.c.kind == "payment")).scalar() == PAYMENTS
     print(f"posting {PAYMENTS} payments: {posting:.1f} s; the day's figures: {figures:.1f} s")
-    assert posting + figures < BUDGET_SECONDS
