@@ -20,7 +20,7 @@ from typing import Callable
 
 from .business_days import BusinessCalendar
 from .demo_steps import DAY_ORDER, DemoReport
-from .home import CONFIG_FILE, init_folder
+from .home import init_folder
 
 MARKER = ".utilbill-demo"
 

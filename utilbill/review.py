@@ -31,7 +31,7 @@ from .accounts import Account
 from .config import Policy
 from .consumption import PastUsage, average_daily_units
 from .findings import Finding, FindingsError
-from .money import ZERO, from_cents
+from .money import from_cents
 from .pricing import qty
 
 

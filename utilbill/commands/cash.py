@@ -3,8 +3,6 @@ cash workbook. Each command parses options, calls one engine job and prints its 
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,25 +11,7 @@ from rich.table import Table
 
 from ..layouts import PAYMENT_SOURCES
 from ..money import fmt_money
-from .common import ClerkOpt, HomeOpt, console, err_console, friendly_errors, print_findings, utility
-
-
-def _date(text: Optional[str]) -> Optional[date]:
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)")
-
-
-def _money(text: Optional[str]) -> Optional[Decimal]:
-    if text is None:
-        return None
-    try:
-        return Decimal(text.replace(",", "").replace("$", ""))
-    except InvalidOperation:
-        raise typer.BadParameter(f"{text!r} is not an amount")
+from .common import ClerkOpt, HomeOpt, console, err_console, friendly_errors, parse_date, parse_money, print_findings, utility
 
 
 def register(app: typer.Typer) -> None:
@@ -57,8 +37,8 @@ def register(app: typer.Typer) -> None:
         from ..payments import post_payment_batch
 
         u = utility(home, clerk)
-        res = post_payment_batch(u, file, source, control_count=control_count, control_total=_money(control_total),
-                                 batch_date=_date(day), drawer=drawer)
+        res = post_payment_batch(u, file, source, control_count=control_count, control_total=parse_money(control_total),
+                                 batch_date=parse_date(day), drawer=drawer)
         if res.already_posted:
             console.print(f"{file.name} was already posted (batch {res.batch_id}); nothing new was posted.")
             return
@@ -91,7 +71,7 @@ def register(app: typer.Typer) -> None:
         from ..cash_workbook import write_cash_workbook
 
         u = utility(home, clerk)
-        cd = cash_day(u, _date(day))
+        cd = cash_day(u, parse_date(day))
         path = write_cash_workbook(cd, out or u.out_dir("cash") / f"daily-cash-{cd.day.isoformat()}.xlsx")
         _print_checks(cd)
         console.print(f"Wrote {path}")
@@ -136,8 +116,8 @@ def register(app: typer.Typer) -> None:
             parsed[code] = int(n)
         u = utility(home, clerk)
         try:
-            record_drawer_count(u, _date(day), drawer, parsed, checks_count=checks_count,
-                                checks_total=_money(checks_total))
+            record_drawer_count(u, parse_date(day), drawer, parsed, checks_count=checks_count,
+                                checks_total=parse_money(checks_total))
         except ValueError as e:
             raise typer.BadParameter(str(e))
         console.print(f"Recorded the count of {drawer} for {day}.")
@@ -149,7 +129,7 @@ def register(app: typer.Typer) -> None:
         """Record the cash found in the petty cash envelope."""
         from ..cash_day import record_petty_cash
 
-        record_petty_cash(utility(home, clerk), _date(day), _money(on_hand))
+        record_petty_cash(utility(home, clerk), parse_date(day), parse_money(on_hand))
         console.print(f"Recorded petty cash on hand {on_hand} for {day}.")
 
     @cash.command("voucher")
@@ -161,7 +141,7 @@ def register(app: typer.Typer) -> None:
         """Record a petty cash voucher put in the envelope."""
         from ..cash_day import add_petty_voucher
 
-        add_petty_voucher(utility(home, clerk), _date(day), voucher_no, payee, _money(amount), purpose)
+        add_petty_voucher(utility(home, clerk), parse_date(day), voucher_no, payee, parse_money(amount), purpose)
         console.print(f"Recorded voucher {voucher_no} ({payee}, {amount}).")
 
     @cash.command("bank-report")

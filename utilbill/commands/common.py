@@ -7,6 +7,7 @@ import functools
 import sys
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from ..config import ConfigError
 from ..findings import Finding, FindingsError
+from ..money import MoneyError, to_money
 from ..home import NoUtilityFolder, Utility, open_utility
 from ..rates import RateFileError
 
@@ -27,14 +29,24 @@ HomeOpt = typer.Option(None, "--home", help="Utility folder (default: $UTILBILL_
 ClerkOpt = typer.Option(None, "--clerk", help="Clerk id recorded on postings (default: configured clerk_id, else your login).")
 
 
-def parse_date(text: Optional[str]) -> Optional[date]:
+def parse_date(text: Optional[str], name: str = "date") -> Optional[date]:
     """A YYYY-MM-DD option value as a date (None stays None)."""
     if text is None:
         return None
     try:
         return datetime.strptime(text, "%Y-%m-%d").date()
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise typer.BadParameter(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_money(text: Optional[str]) -> Optional[Decimal]:
+    """An amount option value ($1,234.50 or 1234.5) as money (None stays None)."""
+    if text is None:
+        return None
+    try:
+        return to_money(text)
+    except MoneyError:
+        raise typer.BadParameter(f"{text!r} is not an amount") from None
 
 
 def utility(home: Optional[Path], clerk: Optional[str] = None) -> Utility:

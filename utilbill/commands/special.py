@@ -3,8 +3,7 @@ bill run, run verification, and the customer inquiry. Each calls one engine job 
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import List, Optional
 
@@ -12,23 +11,7 @@ import typer
 from rich.table import Table
 
 from ..money import fmt_money
-from .common import ClerkOpt, HomeOpt, console, friendly_errors, utility
-
-
-def _date(text: Optional[str], name: str = "date") -> Optional[date]:
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{name}: {text!r} is not a date (YYYY-MM-DD)")
-
-
-def _money(text: str) -> Decimal:
-    try:
-        return Decimal(text.replace("$", "").replace(",", ""))
-    except InvalidOperation:
-        raise typer.BadParameter(f"{text!r} is not an amount")
+from .common import ClerkOpt, HomeOpt, console, friendly_errors, parse_date, parse_money, utility
 
 
 def _show(v) -> str:
@@ -73,8 +56,8 @@ def register(app: typer.Typer) -> None:
         if new_customer:
             newc = {"customer_name": new_customer, "customer_role": new_role, "mailing_address": new_mailing,
                     "account_no": new_account}
-        res = final_bill(u, account, _date(move_out, "--move-out"), reading=reading, estimate=estimate,
-                         new_customer=newc, post=not preview, bill_date=_date(bill_date, "--bill-date"))
+        res = final_bill(u, account, parse_date(move_out, "--move-out"), reading=reading, estimate=estimate,
+                         new_customer=newc, post=not preview, bill_date=parse_date(bill_date, "--bill-date"))
         if res.already_posted:
             console.print(f"Account {account} was already final-billed (bill {res.bill_id}); nothing new was posted.")
         _statement(f"Final bill, account {account}", [(d, a, b) for _, d, a, b in res.statement_rows()])
@@ -106,7 +89,7 @@ def register(app: typer.Typer) -> None:
         from ..payoff import payoff, write_payoff_letter, write_payoff_workbook
 
         u = utility(home, clerk)
-        res = payoff(u, account, _date(as_of, "--as-of"), petition_date=_date(petition_date, "--petition-date"),
+        res = payoff(u, account, parse_date(as_of, "--as-of"), petition_date=parse_date(petition_date, "--petition-date"),
                      chapter=chapter)
         _statement(f"Payoff, account {account}, as of {res.as_of}",
                    [(i.description, i.amount, i.basis) for i in res.breakdown])
@@ -147,7 +130,7 @@ def register(app: typer.Typer) -> None:
         from ..adjustments import cancel_rebill
 
         _print_adjustment(cancel_rebill(utility(home, clerk), account, reading, bill_id=bill, reason=reason,
-                                        on=_date(on)))
+                                        on=parse_date(on)))
 
     @adjust.command("leak")
     @friendly_errors
@@ -158,7 +141,7 @@ def register(app: typer.Typer) -> None:
         """Leak adjustment: credit half the units above the 12-month average (once in 12 months)."""
         from ..adjustments import leak_adjustment
 
-        _print_adjustment(leak_adjustment(utility(home, clerk), account, bill_id=bill, on=_date(on)))
+        _print_adjustment(leak_adjustment(utility(home, clerk), account, bill_id=bill, on=parse_date(on)))
 
     @adjust.command("general")
     @friendly_errors
@@ -172,8 +155,8 @@ def register(app: typer.Typer) -> None:
         """A general adjustment with a reason code."""
         from ..adjustments import general_adjustment
 
-        _print_adjustment(general_adjustment(utility(home, clerk), account, _money(amount), reason, memo=memo,
-                                             fund=fund, on=_date(on)))
+        _print_adjustment(general_adjustment(utility(home, clerk), account, parse_money(amount), reason, memo=memo,
+                                             fund=fund, on=parse_date(on)))
 
     @app.command("review")
     @friendly_errors
@@ -246,7 +229,7 @@ def register(app: typer.Typer) -> None:
         """Customer inquiry: the account, its recent history, and its latest bill explained."""
         from ..inquiry import account_inquiry, write_inquiry_workbook
 
-        inq = account_inquiry(utility(home, clerk), account, _date(as_of, "--as-of"))
+        inq = account_inquiry(utility(home, clerk), account, parse_date(as_of, "--as-of"))
         t = Table(show_header=False, title=f"Account {account}")
         t.add_column(style="bold")
         t.add_column()

@@ -83,7 +83,7 @@ def make_readings_workbook(u: Utility, day: date, path, seed: int = 7) -> dict:
 def run(u: Utility, day: date, report: DemoReport) -> None:
     path = u.root / "input" / f"readings-{day.isoformat()}.xlsx"
     info = make_readings_workbook(u, day, path)
-    report.output(path, "the day's meter readings (as the route handed them in)")
+    report.output(path, f"the day's meter readings, {info['rows']} rows as the route handed them in")
     res = bill_run(u, path, run_date=day)
     held = [f for f in res.findings if f.severity == "error"]
     report.line(f"Bill run: {len(res.bills)} bills for {res.total:,.2f} posted ({res.posted} new); "

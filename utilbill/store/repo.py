@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from ..accounts import Account
