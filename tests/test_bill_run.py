@@ -136,3 +136,28 @@ def test_cli_bill_run_prints_summary(tmp_path):
     r = CliRunner().invoke(app, ["bill-run", str(f), "--date", "2026-11-02", "--home", str(u.root)])
     assert r.exit_code == 0, r.output
     assert "posted now" in r.output and "Bills workbook" in r.output
+
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["10-0001-1", "10-0002-2", "10-0003-3", "10-0004-4", "99-0000-0"]),
+                          st.integers(0, 20000), st.integers(40, 70)), min_size=1, max_size=6))
+def test_rerunning_any_readings_file_posts_nothing_new(tmp_path_factory, rows):
+    """Whatever the rows (good, bad, duplicated), a second run posts nothing new."""
+    tmp = tmp_path_factory.mktemp("rerun")
+    u = _utility(tmp)
+    f = _readings(tmp / "r.xlsx", [(a, date.fromordinal(date(2026, 9, 1).toordinal() + d), r, "actual")
+                                   for a, r, d in rows])
+    bill_run(u, f, run_date=date(2026, 11, 2))
+    tables = (schema.bills, schema.bill_lines, schema.postings, schema.reads)
+    before = [_count(u, t) for t in tables]
+    again = bill_run(u, f, run_date=date(2026, 11, 2))
+    assert again.posted == 0
+    assert [_count(u, t) for t in tables] == before
+    with u.store.read() as conn:
+        for acct in ("10-0001-1", "10-0002-2", "10-0003-3", "10-0004-4"):
+            bills = conn.execute(select(func.coalesce(func.sum(schema.bills.c.total_cents), 0)).where(
+                schema.bills.c.account_no == acct)).scalar()
+            assert balance_cents(conn, acct) == bills  # a balance is the sum of its postings
