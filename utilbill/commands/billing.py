@@ -8,7 +8,9 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from .common import ClerkOpt, HomeOpt, console, friendly_errors, parse_date, print_findings, utility
+from .common import ClerkOpt, HomeOpt, console, friendly_errors, parse_date, print_findings, progress, utility
+
+BILL_RUN_STEPS = 7  # read, check, compute, back up, post, write, done
 
 
 def register(app: typer.Typer) -> None:
@@ -46,9 +48,9 @@ def register(app: typer.Typer) -> None:
         from ..bill_run import bill_run
 
         u = utility(home, clerk)
-        with console.status("bill run") as status:
+        with progress("bill run", total=BILL_RUN_STEPS) as advance:
             res = bill_run(u, readings, run_date=parse_date(run_date), estimate_missing=estimate_missing, cycle=cycle,
-                           strict=strict, engine=engine, out_path=out, progress=lambda m: status.update(m))
+                           strict=strict, engine=engine, out_path=out, progress=lambda m: advance(1, description=m))
         print_findings(res.findings, title="Rows held out of the run")
         t = Table(title=f"Bill run {res.run_date.isoformat()}")
         t.add_column("what")

@@ -93,9 +93,11 @@ def progress(description: str, total: int | None = None):
     with p:
         task = p.add_task(description, total=total)
 
-        def advance(n: int = 1, total: int | None = None):
+        def advance(n: int = 1, total: int | None = None, description: str | None = None):
             if total is not None:
                 p.update(task, total=total)
+            if description is not None:
+                p.update(task, description=description)
             p.advance(task, n)
 
         yield advance
