@@ -34,7 +34,7 @@ import numpy as np
 
 from .billing import ComputedBill, winter_for
 from .config import Policy
-from .consumption import PastUsage
+from .consumption import PastUsage, average_daily_units, consumption, estimate_units
 from .due_dates import due_date
 from .findings import Finding
 from .money import from_cents
@@ -239,6 +239,8 @@ def bulk_winter_averages(requests: Sequence, rows: np.ndarray, starts: list[date
     """utilbill.winter_average for many requests at once: the history is flattened into columns,
     the winter bills of each row's season picked with numpy, and each distinct (units, days,
     season) computed once by winter_average itself."""
+    if len(rows) == 0:
+        return []
     bp = policy.billing
     rc = bp.winter_average_recompute
     hists = [requests[i].history for i in rows.tolist()]
@@ -261,28 +263,103 @@ def bulk_winter_averages(requests: Sequence, rows: np.ndarray, starts: list[date
     picked = [flat[e] for e in pick.tolist()]
     days = np.fromiter((h.end.toordinal() - h.start.toordinal() for h in picked), np.int64, len(picked))
     keep = days > 0
-    pick, days = pick[keep], days[keep]
-    day_sums = np.zeros(len(hists), dtype=np.int64)
-    np.add.at(day_sums, owner[pick], days)
-    unit_sums: list = [None] * len(hists)
-    for r, h in zip(owner[pick].tolist(), compress(picked, keep.tolist())):
-        acc = unit_sums[r]
-        unit_sums[r] = (Decimal(0) if acc is None else acc) + Decimal(h.units)
-    cache: dict = {}
-    out = []
-    for units, n_days, year in zip(unit_sums, day_sums.tolist(), season.tolist()):
-        key = (str(units), n_days, year)
-        w = cache.get(key)
-        if w is None:
-            on = date(year, rc.month, rc.day)
-            if n_days == 0:
-                w = winter_average((), on, bp)
-            else:
-                end = date(year, min(bp.winter_months), 1)
-                w = winter_average((PastUsage(end - timedelta(days=n_days), end, units),), on, bp)
-            cache[key] = w
-        out.append(w)
-    return out
+    pick, days, picked = pick[keep], days[keep], list(compress(picked, keep.tolist()))
+    who = owner[pick]
+    day_sums = np.bincount(who, weights=days, minlength=len(hists)).astype(np.int64)
+    # units summed as winter_average sums them (Decimal); a row with one winter bill needs no sum
+    units_of: list = [None] * len(hists)
+    many = (np.bincount(who, minlength=len(hists)) > 1).tolist()
+    for r, h in zip(who.tolist(), picked):
+        u = h.units if type(h.units) is Decimal else Decimal(h.units)
+        units_of[r] = u if units_of[r] is None or not many[r] else units_of[r] + u
+    ucode, _ = _index(list(map(str, units_of)))
+    first, which = _distinct_rows(ucode, day_sums, season)
+    distinct = []
+    for r in first.tolist():
+        units, n_days, year = units_of[r], int(day_sums[r]), int(season[r])
+        on = date(year, rc.month, rc.day)
+        if n_days == 0:
+            distinct.append(winter_average((), on, bp))
+        else:
+            end = date(year, min(bp.winter_months), 1)
+            distinct.append(winter_average((PastUsage(end - timedelta(days=n_days), end, units),), on, bp))
+    return _picker(which.tolist())(distinct)
+
+
+@dataclass
+class _Eligible:
+    """Which rows the vector path can price, and their rate group and meter size."""
+
+    ok: np.ndarray
+    group: np.ndarray
+    size: np.ndarray
+    groups: list[ClassRates]
+    months: list[int]
+    sizes: list[str]
+
+
+def _eligible(accounts, kinds, start, end, policy: Policy, rates: RateBook) -> _Eligible:
+    """Rows within one rate schedule whose class, billing frequency and meter size the
+    configuration covers (the reference raises on the others, so they go to it)."""
+    n = len(accounts)
+    eff = np.array([s.effective.toordinal() for s in rates.schedules], dtype=np.int64)
+    sched = np.searchsorted(eff, start, "right") - 1
+    ok = (end > start) & (sched >= 0) & (np.searchsorted(eff, end, "left") - 1 == sched)
+    ok &= np.fromiter((isinstance(k, str) and k != "" for k in kinds), bool, n)
+    ccode, classes = _index([a.account_class for a in accounts])
+    zcode, raw_sizes = _index([a.meter_size for a in accounts])
+    sizes: list[str] = []
+    size_of = np.full(len(raw_sizes), -1, dtype=np.int64)
+    for i, raw in enumerate(raw_sizes):
+        try:
+            name = normalize_meter_size(raw)
+        except ValueError:
+            continue
+        if name not in sizes:
+            sizes.append(name)
+        size_of[i] = sizes.index(name)
+    size = size_of[zcode]
+    ok &= size >= 0
+    gcode, gvals = _index(np.where(ok, sched * len(classes) + ccode, -1).tolist())
+    groups, months = [], []
+    group_of = np.full(len(gvals), -1, dtype=np.int64)
+    for i, gk in enumerate(gvals):
+        s, c = divmod(gk, len(classes))
+        try:
+            cr = rates.schedules[s].for_class(classes[c])
+            mpb = policy.billing.months_per_bill(classes[c])
+            policy.billing.regular_window_days[mpb]
+        except (KeyError, IndexError):
+            continue
+        if gk >= 0:
+            group_of[i] = len(groups)
+            groups.append(cr)
+            months.append(mpb)
+    group = group_of[gcode]
+    charged = np.array([[z in cr.water_service_charge for z in sizes] for cr in groups] or [[False]], dtype=bool)
+    ok &= (group >= 0) & charged[np.maximum(group, 0), np.maximum(size, 0)]
+    return _Eligible(ok, group, size, groups, months, sizes)
+
+
+def _consume(q, policy: Policy):
+    """bill_from_read's consumption step for an estimate or a reading below the previous one:
+    (units, reading, rollover, estimated, estimate basis), or None when the reference makes a
+    Finding of it."""
+    bp = policy.billing
+    start, end = q.previous_read_date, q.read_date
+    if q.reading is None:
+        units, basis = estimate_units(q.history, start, end, bp)
+        if units is None:
+            return None
+        u = int(units)
+        reading = q.previous_reading + u
+        if q.account.meter_dials:
+            reading %= 10**q.account.meter_dials
+        return u, reading, False, True, basis
+    avg = average_daily_units(q.history, start, bp.estimate_lookback_days)
+    c = consumption(q.previous_reading, q.reading, dials=q.account.meter_dials,
+                    expected_units=avg * (end - start).days if avg is not None else None, policy=bp)
+    return None if c.units is None else (c.units, q.reading, c.rollover, False, "")
 
 
 def compute_vector(requests: Sequence, policy: Policy, rates: RateBook, bill_date: date,
@@ -299,75 +376,42 @@ def compute_vector(requests: Sequence, policy: Policy, rates: RateBook, bill_dat
     prevs = [q.previous_reading for q in requests]
     reads = [q.reading for q in requests]
     p_dates = [q.previous_read_date for q in requests]
-    r_dates = [q.read_date for q in requests]
     kinds = [q.kind for q in requests]
-    ok = np.fromiter((type(p) is int and type(r) is int and p <= r and -INT64_SAFE < p and r < INT64_SAFE
-                      for p, r in zip(prevs, reads)), bool, n)
-    dcode, dvals = _index(p_dates + r_dates)
+    dcode, dvals = _index(p_dates + [q.read_date for q in requests])
     dord = np.array([d.toordinal() for d in dvals], dtype=np.int64)
     start, end = dord[dcode[:n]], dord[dcode[n:]]
-    days = end - start
-    ok &= days > 0
-    # rate schedule and group (schedule x class) of each row; a period spanning a change goes to the reference
-    eff = np.array([s.effective.toordinal() for s in rates.schedules], dtype=np.int64)
-    sched = np.searchsorted(eff, start, "right") - 1
-    ok &= (sched >= 0) & (np.searchsorted(eff, end, "left") - 1 == sched)
-    ccode, classes = _index([a.account_class for a in accounts])
-    zcode, raw_sizes = _index([a.meter_size for a in accounts])
-    sizes: list[str] = []
-    size_of = np.full(len(raw_sizes), -1, dtype=np.int64)
-    for i, raw in enumerate(raw_sizes):
-        try:
-            name = normalize_meter_size(raw)
-        except ValueError:
-            continue
-        if name not in sizes:
-            sizes.append(name)
-        size_of[i] = sizes.index(name)
-    size = size_of[zcode]
-    ok &= size >= 0
-    gkey = np.where(ok, sched * max(1, len(classes)) + ccode, -1)
-    gcode, gvals = _index(gkey.tolist())
-    groups: list[ClassRates] = []
-    months: list[int] = []
-    group_of = np.full(len(gvals), -1, dtype=np.int64)
-    for i, gk in enumerate(gvals):
-        if gk < 0:
-            continue
-        s, c = divmod(gk, max(1, len(classes)))
-        try:
-            cr = rates.schedules[s].for_class(classes[c])
-            mpb = bp.months_per_bill(classes[c])
-            bp.regular_window_days[mpb]
-        except KeyError:
-            continue
-        group_of[i] = len(groups)
-        groups.append(cr)
-        months.append(mpb)
-    group = group_of[gcode]
-    has_charge = np.array([[sz in cr.water_service_charge for sz in sizes] for cr in groups] or [[False]], dtype=bool)
-    ok &= (group >= 0) & has_charge[np.maximum(group, 0), np.maximum(size, 0)]
-    kinds_ok = np.fromiter((isinstance(k, str) and bool(k) for k in kinds), bool, n)
-    ok &= kinds_ok
+    el = _eligible(accounts, kinds, start, end, policy, rates)
+    # plain reads (reading >= previous) price straight away; estimates and lower readings go
+    # through the consumption rules first, row by row (they are few)
+    plain = np.fromiter((type(p) is int and type(r) is int and 0 <= r - p < INT64_SAFE
+                         for p, r in zip(prevs, reads)), bool, n)
+    ok = el.ok & plain
+    units = np.zeros(n, dtype=np.int64)
+    units[ok] = [reads[i] - prevs[i] for i in np.flatnonzero(ok).tolist()]
+    special: dict[int, tuple] = {}
+    for i in np.flatnonzero(el.ok & ~plain).tolist():
+        if type(prevs[i]) is int and (reads[i] is None or type(reads[i]) is int):
+            c = _consume(requests[i], policy)
+            if c is not None and 0 <= c[0] < INT64_SAFE:
+                special[i] = c
+                units[i] = c[0]
+                ok[i] = True
     vec = np.flatnonzero(ok)
     bills: list = [None] * n
     if len(vec):
-        g = group[vec]
-        mpb_arr = np.array(months, dtype=np.int64)[g]
+        g, days = el.group[vec], (end - start)[vec]
+        mpb = np.array(el.months, dtype=np.int64)[g]
         # regular or not, and the scale factor x basis days, per distinct (kind, days, months)
         kcode, kvals = _index(kinds)
-        first, rk = _distinct_rows(kcode[vec], days[vec], mpb_arr)
+        first, rk = _distinct_rows(kcode[vec], days, mpb)
         reg_v, fnum_v = [], []
         for r in first.tolist():
-            d, mpb = int(days[vec[r]]), int(mpb_arr[r])
-            regular = is_regular(kvals[kcode[vec[r]]], d, mpb, bp.regular_window_days)
+            regular = is_regular(kvals[kcode[vec[r]]], int(days[r]), int(mpb[r]), bp.regular_window_days)
             reg_v.append(regular)
-            fnum_v.append(int(scale_factor(regular, d, mpb, B) * B))
-        regular = np.array(reg_v, dtype=bool)[rk]
-        fnum = np.array(fnum_v, dtype=np.int64)[rk]
-        units = np.array([reads[i] - prevs[i] for i in vec.tolist()], dtype=np.int64)
+            fnum_v.append(int(scale_factor(regular, int(days[r]), int(mpb[r]), B) * B))
+        regular, fnum = np.array(reg_v, dtype=bool)[rk], np.array(fnum_v, dtype=np.int64)[rk]
         # winter averages: overrides through winter_for, the rest in bulk
-        capped = np.array([cr.wastewater_cap == "winter_average" for cr in groups], dtype=bool)[g]
+        capped = np.array([cr.wastewater_cap == "winter_average" for cr in el.groups], dtype=bool)[g]
         override = np.fromiter((accounts[i].winter_average_override is not None for i in vec.tolist()), bool, len(vec))
         winters: list = [None] * len(vec)
         bulk = np.flatnonzero(capped & ~override)
@@ -378,17 +422,21 @@ def compute_vector(requests: Sequence, policy: Policy, rates: RateBook, bill_dat
             winters[j] = winter_for(accounts[i], requests[i].history, p_dates[i], policy, rates)
         wcode, wvals = _index([None if w is None else str(w.units_per_month) for w in winters])
         wdec = [None if s is None else Decimal(s) for s in wvals]
-        t = rate_tables(groups, sizes, B, max([0] + [_places(w) for w in wdec if w is not None]))
+        t = rate_tables(el.groups, el.sizes, B, max([0] + [_places(w) for w in wdec if w is not None]))
         cap = np.array([0 if w is None else _scaled(w, t.k) for w in wdec], dtype=np.int64)[wcode]
-        pc = price_columns(t, g, size[vec], fnum, units, cap, capped)
+        pc = price_columns(t, g, el.size[vec], fnum, units[vec], cap, capped)
         pfirst, period_code = _distinct_rows(dcode[:n][vec], dcode[n:][vec])
-        periods = [ServicePeriod(p_dates[i], r_dates[i]) for i in vec[pfirst].tolist()]
+        periods = [ServicePeriod(p_dates[i], requests[i].read_date) for i in vec[pfirst].tolist()]
         take = (lambda values: values) if len(vec) == n else _picker(vec.tolist())
         columns = {"account_no": take([a.account_no for a in accounts]), "kind": take(kinds),
                    "previous_reading": take(prevs), "reading": take(reads)}
-        bills_vec = _assemble(columns, vec, g, size[vec], regular, fnum, units, wcode, wdec, winters, pc, t,
-                              groups, sizes, months, period_code, periods,
-                              bill_date, due_date(bill_date, bp, policy.calendar))
+        if special:
+            flags = [special.get(i) for i in vec.tolist()]
+            columns["reading"] = [r if f is None else f[1] for r, f in zip(columns["reading"], flags)]
+            for key, at, default in (("rollover", 2, False), ("estimated", 3, False), ("estimate_basis", 4, "")):
+                columns[key] = [default if f is None else f[at] for f in flags]
+        bills_vec = _assemble(columns, g, el.size[vec], regular, fnum, units[vec], wcode, wdec, winters, pc, t,
+                              el, period_code, periods, bill_date, due_date(bill_date, bp, policy.calendar))
         if len(vec) == n:
             return bills_vec, []
         for i, b in zip(vec.tolist(), bills_vec):
@@ -403,9 +451,14 @@ def compute_vector(requests: Sequence, policy: Policy, rates: RateBook, bill_dat
 
 def _distinct_rows(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first row of each distinct combination of the integer columns, each row's combination)."""
-    key = np.zeros(len(cols[0]), dtype=np.int64)
+    n = len(cols[0])
+    key = np.zeros(n, dtype=np.int64)
+    if n == 0:
+        return key, key
     for c in cols:
         c = c.astype(np.int64) - int(c.min())
+        if int(c.max()) >= n:
+            c = np.unique(c, return_inverse=True)[1].reshape(-1).astype(np.int64)
         radix = int(c.max()) + 1
         if (int(key.max()) + 1) * radix >= INT64_SAFE:
             key = np.unique(key, return_inverse=True)[1].reshape(-1).astype(np.int64)
@@ -414,13 +467,13 @@ def _distinct_rows(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.reshape(-1)
 
 
-def _assemble(columns: dict, vec, g, size, regular, fnum, units, wcode, wdec, winters, pc: PricedColumns,
-              t: RateTables, groups, sizes, months, period_code, periods: list, bill_date, due) -> list[ComputedBill]:
+def _assemble(columns: dict, g, size, regular, fnum, units, wcode, wdec, winters, pc: PricedColumns,
+              t: RateTables, el: _Eligible, period_code, periods: list, bill_date, due) -> list[ComputedBill]:
     """ComputedBill objects for the vector rows; each distinct line, set of lines, period and
     priced bill is built once and shared (they are immutable)."""
     q = t.q
     first, combo = _distinct_rows(g, size, regular, fnum, units, wcode)
-    lines = _Lines(groups, t, months)
+    lines = _Lines(el.groups, t, el.months)
     at = lambda column: column[first].tolist()  # noqa: E731 - the columns at each combination's first row
     bq, bc = [at(c) for c in pc.block_qty], [at(c) for c in pc.block_cents]
     per_combo = []
@@ -428,7 +481,7 @@ def _assemble(columns: dict, vec, g, size, regular, fnum, units, wcode, wdec, wi
             at(g), at(size), at(regular), at(fnum), at(units), at(wcode), at(pc.service_cents),
             at(pc.ww_service_cents), at(pc.ww_qty), at(pc.ww_cents))):
         out = [lines.block(gi, b, reg, fn, bq[b][r], bc[b][r]) for b in range(len(bq)) if bq[b][r] > 0]
-        out.append(lines.service(gi, sizes[si], reg, fn, sc, False))
+        out.append(lines.service(gi, el.sizes[si], reg, fn, sc, False))
         out.append(lines.service(gi, None, reg, fn, wsc, True))
         if ww > 0:
             out.append(lines.wastewater(gi, reg, fn, u * q, ww, wdec[wc], wwc))
@@ -439,13 +492,13 @@ def _assemble(columns: dict, vec, g, size, regular, fnum, units, wcode, wdec, wi
     for r in pfirst.tolist():
         ls, u_dec, reg, months_q, ww_q = per_combo[int(combo[r])]
         priced.append(PricedBill(periods[int(period_code[r])], u_dec, reg, months_q, ww_q, ls))
-    n = len(vec)
+    n = len(g)
     pick = _picker(pcode.tolist())
-    pbs = pick(priced)
     return list(map(ComputedBill, columns["account_no"], columns["kind"], repeat(bill_date, n), repeat(due, n),
                     pick([p.period for p in priced]), columns["previous_reading"], columns["reading"],
-                    pick([p.units for p in priced]), repeat(False, n), repeat(False, n),
-                    pick([p.regular for p in priced]), winters, pbs, repeat("", n)))
+                    pick([p.units for p in priced]), columns.get("estimated", repeat(False, n)),
+                    columns.get("rollover", repeat(False, n)), pick([p.regular for p in priced]), winters,
+                    pick(priced), columns.get("estimate_basis", repeat("", n))))
 
 
 def _picker(indices: list[int]):
