@@ -268,9 +268,6 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     `lines=False` keeps only totals and fund parts (imported history); `check_existing=False`
     is for a generator that knows the store holds none of these bills or reads yet.
     """
-    import json
-
-    from .money import to_cents
     from .store.db import now_iso
 
     B, BL, P, R = schema.bills, schema.bill_lines, schema.postings, schema.reads
@@ -280,45 +277,73 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
         return {}, len(bills)
     now = now_iso()
     # reads (skip ones already recorded for that day and type)
-    read_rows = []
     reads_have = load_reads(conn, sorted({b.account_no for b in new})) if check_existing else {}
-    for b in new:
-        rtype = "estimated" if b.estimated else "actual"
-        if not any(d == b.period.end and t == rtype for d, _, t in reads_have.get(b.account_no, ())):
-            read_rows.append(dict(account_no=b.account_no, read_date=b.period.end, reading=int(b.reading),
-                                  read_type=rtype, source=source_file, job_id=job_id, created_at=now))
+    read_rows = [read_row(b, source_file=source_file, job_id=job_id, now=now) for b in new]
+    read_rows = [r for r in read_rows if not any(d == r["read_date"] and t == r["read_type"]
+                                                 for d, _, t in reads_have.get(r["account_no"], ()))]
     if read_rows:
         conn.execute(R.insert(), read_rows)
-    bill_rows = [dict(
+    ids: dict[str, int] = {}
+    result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True),
+                          [bill_row(b, job_id=job_id, now=now) for b in new])
+    for bid, key in result:
+        ids[key] = bid
+    line_rows, posting_rows = [], []
+    for b in new:
+        bid = ids[b.bill_key]
+        if lines:
+            line_rows.extend(bill_line_rows(b, bid))
+        posting_rows.append(bill_posting_row(b, bid, job_id=job_id, clerk=store.clerk, source_file=source_file,
+                                             source_hash=source_hash, now=now))
+    if line_rows:
+        conn.execute(BL.insert(), line_rows)
+    conn.execute(P.insert(), posting_rows)
+    return ids, len(bills) - len(new)
+
+
+# The rows post_bills writes, one function per table, so a bulk writer that assigns bill ids
+# itself (the sample-history generator) writes exactly the same rows.
+
+def read_row(b: ComputedBill, *, source_file: str | None, job_id: int | None, now: str) -> dict:
+    return dict(account_no=b.account_no, read_date=b.period.end, reading=int(b.reading),
+                read_type="estimated" if b.estimated else "actual", source=source_file, job_id=job_id,
+                created_at=now)
+
+
+def bill_row(b: ComputedBill, *, job_id: int | None, now: str) -> dict:
+    from .money import to_cents
+
+    return dict(
         bill_key=b.bill_key, account_no=b.account_no, job_id=job_id, kind=b.kind, bill_date=b.bill_date,
         due_date=b.due_date, period_start=b.period.start, period_end=b.period.end,
         previous_reading=b.previous_reading, reading=b.reading, units=str(b.units), estimated=b.estimated,
         rollover=b.rollover, regular=b.regular, months=str(b.priced.months),
         winter_average=str(b.winter.units_per_month) if b.winter else None,
         wastewater_units=str(b.priced.wastewater_units), total_cents=to_cents(b.total),
-        replaces_bill_id=None, created_at=now) for b in new]
-    ids: dict[str, int] = {}
-    result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True), bill_rows)
-    for bid, key in result:
-        ids[key] = bid
-    line_rows, posting_rows = [], []
-    for b in new:
-        bid = ids[b.bill_key]
-        for i, l in enumerate(b.lines if lines else (), start=1):
-            line_rows.append(dict(bill_id=bid, seq=i, code=l.code, description=l.description, fund=l.fund,
-                                  quantity=str(l.quantity), rate=str(l.rate), amount_cents=to_cents(l.amount),
-                                  basis=l.basis))
-        parts = {f: to_cents(a) for f, a in sorted(b.priced.fund_totals().items())}
-        posting_rows.append(dict(
-            account_no=b.account_no, effective_date=b.bill_date, posted_at=now, kind="bill",
-            amount_cents=to_cents(b.total), due_date=b.due_date, bill_id=bid, reverses_id=None, fund=None,
-            parts=json.dumps(parts), ref=None, reason_code=None, memo=f"{b.kind} bill {b.period}",
-            batch_id=None, job_id=job_id, clerk=store.clerk, source_file=source_file, source_hash=source_hash,
-            idem_key=f"bill:{b.bill_key}"))
-    if line_rows:
-        conn.execute(BL.insert(), line_rows)
-    conn.execute(P.insert(), posting_rows)
-    return ids, len(bills) - len(new)
+        replaces_bill_id=None, created_at=now)
+
+
+def bill_line_rows(b: ComputedBill, bid: int) -> list[dict]:
+    from .money import to_cents
+
+    return [dict(bill_id=bid, seq=i, code=l.code, description=l.description, fund=l.fund,
+                 quantity=str(l.quantity), rate=str(l.rate), amount_cents=to_cents(l.amount), basis=l.basis)
+            for i, l in enumerate(b.lines, start=1)]
+
+
+def bill_posting_row(b: ComputedBill, bid: int, *, job_id: int | None, clerk: str, source_file: str | None,
+                     source_hash: str | None, now: str) -> dict:
+    import json
+
+    from .money import to_cents
+
+    parts = {f: to_cents(a) for f, a in sorted(b.priced.fund_totals().items())}
+    return dict(
+        account_no=b.account_no, effective_date=b.bill_date, posted_at=now, kind="bill",
+        amount_cents=to_cents(b.total), due_date=b.due_date, bill_id=bid, reverses_id=None, fund=None,
+        parts=json.dumps(parts), ref=None, reason_code=None, memo=f"{b.kind} bill {b.period}",
+        batch_id=None, job_id=job_id, clerk=clerk, source_file=source_file, source_hash=source_hash,
+        idem_key=f"bill:{b.bill_key}")
 
 
 # --- the job -------------------------------------------------------------------------------
