@@ -6,6 +6,7 @@ workbook's cells for formulas."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -120,14 +121,14 @@ def formula_cells(path: Path) -> list[tuple[str, str, str]]:
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
+                if c.data_type == "f":  # a text cell "=..." (data type s) is text: Excel shows it, never runs it
                     found.append((ws.title, c.coordinate, str(c.value)))
     with zipfile.ZipFile(path) as zf:  # shared or inline strings are data; <f> elements are formulas
         for name in zf.namelist():
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 xml = zf.read(name).decode("utf-8", "replace")
-                if "<f>" in xml or "<f " in xml:
-                    found.append((name, "*", "has <f> elements"))
+                found += [(name, "<f>", f) for f in re.findall(r"<f(?:\s[^>]*)?>([^<]*)</f>", xml)
+                          if not any(f in x[2] or x[2].lstrip("=") == f for x in found)]
     return found
 
 
