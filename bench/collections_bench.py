@@ -1,6 +1,9 @@
 """Benchmark: the notice run and the turn-off list over N accounts with 24 months of history.
 
-Usage: .venv/bin/python bench/collections_bench.py [ACCOUNTS]   (default 100000)
+Usage: .venv/bin/python bench/collections_bench.py [ACCOUNTS] [KEEP_DIR]   (default 100000)
+
+With KEEP_DIR the built store is kept there and reused by later runs (each run works on a
+copy, so it always starts without notices).
 
 Builds a throw-away store with raw postings (a bill and a payment a month; about 6% of the
 accounts stop paying three months before the run date), then times issue_notices and
@@ -10,6 +13,7 @@ turnoff_list. Prints seconds; asserts nothing (benchmarks live apart from tests)
 from __future__ import annotations
 
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -20,7 +24,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import insert
 
 from utilbill.collections_jobs import issue_notices, turnoff_list
-from utilbill.home import init_folder
+from utilbill.home import Utility, init_folder
 from utilbill.store import schema
 from utilbill.store.db import now_iso
 
@@ -57,11 +61,17 @@ def build(u, n: int, as_of: date) -> None:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     as_of = date(2026, 11, 2)
+    keep = Path(sys.argv[2]) if len(sys.argv) > 2 else None
     with tempfile.TemporaryDirectory() as tmp:
-        u = init_folder(Path(tmp) / "u")
-        t = time.perf_counter()
-        build(u, n, as_of)
-        print(f"built {n} accounts in {time.perf_counter() - t:.1f} s")
+        built = keep or Path(tmp) / "built"
+        if not (built / "utility.yaml").exists():
+            t = time.perf_counter()
+            build(init_folder(built), n, as_of)
+            print(f"built {n} accounts in {time.perf_counter() - t:.1f} s")
+        work = Path(tmp) / "work"
+        shutil.copytree(built, work)  # every timed run starts from the same store, without notices
+        u = Utility(work)
+        u.policy, u.store
         t = time.perf_counter()
         run = issue_notices(u, as_of)
         t1 = time.perf_counter() - t

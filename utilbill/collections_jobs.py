@@ -11,6 +11,7 @@ take a job's result and a path.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -108,6 +109,47 @@ def insert_notice(conn, store, case: Case, d: NoticeDecision, as_of: date, *, re
     return n, True
 
 
+def insert_notices_bulk(conn, store, items: list[tuple[Case, NoticeDecision]], as_of: date, *, reason: str
+                        ) -> list[tuple[Notice, bool]]:
+    """Record many notices with a few statements (the notice run over a whole utility):
+    the same rows, events and audit entries as insert_notice, idempotent by notice key."""
+    keys = [notice_key(c.account_no, d.oldest_due, d.past_due) for c, d in items]
+    existing: dict[str, Notice] = {}
+    for i in range(0, len(keys), crepo.CHUNK):
+        for r in conn.execute(select(N).where(N.c.notice_key.in_(keys[i:i + crepo.CHUNK]))):
+            existing[r._mapping["notice_key"]] = crepo.notice_from_row(r._mapping)
+    now = now_iso()
+    fresh = [(k, c, d) for k, (c, d) in zip(keys, items) if k not in existing]
+    if fresh:
+        conn.execute(insert(N), [dict(
+            notice_key=k, account_no=c.account_no, issued_date=as_of, earliest_turnoff=d.earliest_turnoff,
+            amount_cents=to_cents(d.past_due), oldest_due=d.oldest_due, reason=reason,
+            delivery=c.account.notice_delivery or "mail", status="active", job_id=None, clerk=store.clerk,
+            created_at=now) for k, c, d in fresh])
+    ids: dict[str, int] = {}
+    fresh_keys = [k for k, _, _ in fresh]
+    for i in range(0, len(fresh_keys), crepo.CHUNK):
+        for k, nid in conn.execute(select(N.c.notice_key, N.c.id).where(N.c.notice_key.in_(fresh_keys[i:i + crepo.CHUNK]))):
+            ids[k] = nid
+    if fresh:
+        conn.execute(insert(NE), [dict(notice_id=ids[k], event="issued", event_date=as_of, reason=reason,
+                                       clerk=store.clerk, at=now) for k, _, _ in fresh])
+        conn.execute(insert(schema.audit_log), [dict(
+            at=now, clerk=store.clerk, action="notice:issued", account_no=c.account_no, entity="notice",
+            entity_id=ids[k], reason=reason, override=False, source_file=None, source_hash=None,
+            details=json.dumps({"amount": str(d.past_due), "earliest_turnoff": d.earliest_turnoff.isoformat()}))
+            for k, c, d in fresh])
+    out = []
+    for k, (c, d) in zip(keys, items):
+        if k in existing:
+            out.append((existing[k], False))
+        else:
+            n = Notice(c.account_no, as_of, d.earliest_turnoff, d.past_due, "active", ids[k], None, d.oldest_due)
+            c.notices.append(n)
+            out.append((n, True))
+    return out
+
+
 def issue_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None) -> NoticeRun:
     """The notice run for `as_of`: remove paid notices, then notice every account that
     qualifies (domain §6). Re-running the same day issues nothing new."""
@@ -125,9 +167,9 @@ def issue_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None)
                 run.issued.append(IssuedNotice(n, cases[n.account_no], False))
         already = {i.notice.account_no for i in run.issued}
         run.skipped = [s for s in run.skipped if s.account_no not in already]
-        for d in to_issue:
-            n, new = insert_notice(conn, u.store, cases[d.account_no], d, as_of, reason="nonpayment")
-            run.issued.append(IssuedNotice(n, cases[d.account_no], new))
+        made = insert_notices_bulk(conn, u.store, [(cases[d.account_no], d) for d in to_issue], as_of,
+                                   reason="nonpayment")
+        run.issued += [IssuedNotice(n, cases[n.account_no], new) for n, new in made]
     run.issued.sort(key=lambda i: i.notice.account_no)
     return run
 
