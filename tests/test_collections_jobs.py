@@ -245,3 +245,17 @@ def test_commands_end_to_end(u, tmp_path):
     assert pf["Risk bands"]._charts and "CreditProfiles" in pf["Profiles"].tables
     ok("aging", "--as-of", "2026-04-10", "--out", str(tmp_path / "aging.xlsx"))
     assert load_workbook(tmp_path / "aging.xlsx")["Aging by class"]["A2"].value == "residential"
+
+
+def test_a_returned_payment_brings_a_removed_notice_back_as_a_new_notice(u):
+    from utilbill.collections_jobs import remove_paid_notices
+    first = {i.notice.account_no: i.notice for i in issue_notices(u, D("2026-03-02")).issued}["100"]
+    with u.store.write() as conn:
+        pid = pay(conn, u, "100", "2026-03-04", "150.00", check="55")
+    assert [n.id for n, _ in remove_paid_notices(u, D("2026-03-04"))] == [first.id]
+    r = returned_payment(u, "100", return_date=D("2026-03-06"), code="NSF", payment_posting_id=pid)
+    # the same 150.00 past due as before the payment, so a new notice dated the return date:
+    # Fri Mar 6 + 7 business days = Mar 9, 10, 11, 12, 13, 16, 17
+    assert r.notice is not None and r.notice.id != first.id and r.notice.status == "active"
+    assert (r.notice.issued, r.notice.amount, r.notice.earliest_turnoff) == (D("2026-03-06"), M("150.00"),
+                                                                            D("2026-03-17"))

@@ -90,7 +90,7 @@ def apply_removals(conn, store, cases: dict[str, Case], on: date) -> list[tuple[
 def insert_notice(conn, store, case: Case, d: NoticeDecision, as_of: date, *, reason: str,
                   job_id: int | None = None) -> tuple[Notice, bool]:
     """Record one notice (idempotent per account and past-due amount)."""
-    key = notice_key(case.account_no, d.oldest_due, d.past_due)
+    key = notice_key(case.account_no, as_of, d.oldest_due, d.past_due)
     row = conn.execute(select(N).where(N.c.notice_key == key)).first()
     if row is not None:
         return crepo.notice_from_row(row._mapping), False
@@ -113,7 +113,7 @@ def insert_notices_bulk(conn, store, items: list[tuple[Case, NoticeDecision]], a
                         ) -> list[tuple[Notice, bool]]:
     """Record many notices with a few statements (the notice run over a whole utility):
     the same rows, events and audit entries as insert_notice, idempotent by notice key."""
-    keys = [notice_key(c.account_no, d.oldest_due, d.past_due) for c, d in items]
+    keys = [notice_key(c.account_no, as_of, d.oldest_due, d.past_due) for c, d in items]
     existing: dict[str, Notice] = {}
     for i in range(0, len(keys), crepo.CHUNK):
         for r in conn.execute(select(N).where(N.c.notice_key.in_(keys[i:i + crepo.CHUNK]))):

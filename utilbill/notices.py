@@ -82,10 +82,12 @@ def select_for_notice(cases: list[Case], as_of: date, policy: Policy) -> tuple[l
     return issue, skip
 
 
-def notice_key(account_no: str, oldest_due: date | None, past_due: Decimal) -> str:
-    """Idempotency: one notice per account and past-due amount."""
+def notice_key(account_no: str, issued: date, oldest_due: date | None, past_due: Decimal) -> str:
+    """Idempotency: one notice per account, day and past-due amount (re-running a day's notice
+    run records nothing new; on later days the active notice keeps a second one away, and a
+    removed notice never blocks a new one for a past due that comes back)."""
     cents = int(past_due * 100)
-    return f"{account_no}:{oldest_due.isoformat() if oldest_due else '-'}:{cents}"
+    return f"{account_no}:{issued.isoformat()}:{oldest_due.isoformat() if oldest_due else '-'}:{cents}"
 
 
 def paid_since(case: Case, since: date, on: date) -> Decimal:
