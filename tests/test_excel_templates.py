@@ -152,3 +152,23 @@ def _no_errors_but_udfs(path, values):
                     continue
                 got = grid[c.row - 1][c.column - 1] if c.row - 1 < len(grid) else None
                 assert not (isinstance(got, str) and got.startswith("#")), f"{ws.title}!{c.coordinate} {text} = {got}"
+
+
+@pytest.mark.libreoffice
+def test_the_other_templates_open_and_compute_in_libreoffice(built, tmp_path, libreoffice):
+    from utilbill.recalc import recalculate
+
+    payoff = fill_inputs(built["payoff"], {"PO_Account": "10-1001", "PO_AsOf": date(2026, 1, 20),
+                                           "PO_PetitionDate": date(2025, 12, 1)}, tmp_path / "payoff.xlsx")
+    values = recalculate(payoff)
+    assert values["Payoff"][8][1] == 50  # Jan 20 - Dec 1 = 31 + 19 days
+    _no_errors_but_udfs(payoff, values)
+    inquiry = fill_inputs(built["inquiry"], {"IQ_Account": "10-1001", "IQ_AsOf": date(2026, 1, 20)},
+                          tmp_path / "inquiry.xlsx")
+    values = recalculate(inquiry)
+    assert values["Inquiry"][5][1] == datetime(2026, 1, 20)
+    _no_errors_but_udfs(inquiry, values)
+    turnoff = fill_inputs(built["turnoff"], {"TO_AsOf": date(2026, 1, 20)}, tmp_path / "turnoff.xlsx")
+    values = recalculate(turnoff)
+    assert [values["Turn-off"][r][1] for r in (9, 10, 11)] == [0, 0, 0]  # the task has not run yet
+    _no_errors_but_udfs(turnoff, values)
