@@ -351,8 +351,13 @@ def _scan_part(part: bytes, p: bytes, overlay: dict, merged: list[str]) -> None:
 
 def _csv_source(path: Path, layout: SheetLayout, result: ReadResult) -> Iterator[tuple[int, list]]:
     result.encoding = encoding = _csv_encoding(path)
-    with open(path, encoding=encoding, newline="") as fh:
-        sample = fh.read(1 << 16)
+    try:
+        with open(path, encoding=encoding, newline="") as fh:
+            sample = fh.read(1 << 16)
+    except UnicodeDecodeError as exc:  # a byte-order mark that the bytes after it belie
+        result.add(f"the file is marked as {encoding} text but is not ({exc.reason} at byte {exc.start}); "
+                   "re-export it as CSV (UTF-8)")
+        return None
     result.delimiter = delimiter = _csv_delimiter(sample, layout)
 
     def rows():
@@ -362,7 +367,7 @@ def _csv_source(path: Path, layout: SheetLayout, result: ReadResult) -> Iterator
             try:
                 for number, values in enumerate(reader, start=1):
                     yield number, values
-            except csv.Error as exc:
+            except (csv.Error, UnicodeDecodeError) as exc:
                 result.add(f"the file cannot be read past row {number} ({exc}); re-export it as CSV",
                            row=number + 1)
 
