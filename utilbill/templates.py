@@ -273,12 +273,12 @@ def arrangement_template(policy: Policy) -> Workbook:
     s.constant(15, "AR_MaxWithAssistance", "Most installments with an assistance referral",
                pol.max_installments_with_assistance, "arrangements.max_installments_with_assistance")
     s.formula(17, "AR_MinDown", "Minimum down payment", "=ROUND(AR_PastDue*AR_MinDownPercent/100,2)", fmt=MONEY)
-    s.formula(18, "AR_DownOK", "Down payment enough?", '=IF(AR_Down>=AR_MinDown,"yes","no")')
+    s.formula(18, "AR_DownOK", "Down payment enough?", '=IF(AR_PastDue="","",IF(AR_Down>=AR_MinDown,"yes","no"))')
     s.formula(19, "AR_Financed", "Financed (past due - down)", "=AR_PastDue-AR_Down", fmt=MONEY)
-    s.formula(20, "AR_Installment", "Each installment (rounded down)", "=ROUNDDOWN(AR_Financed/AR_Installments,2)",
+    s.formula(20, "AR_Installment", "Each installment (rounded down)", '=IF(N(AR_Installments)<1,"",ROUNDDOWN(AR_Financed/AR_Installments,2))',
               fmt=MONEY)
     s.formula(21, "AR_LastInstallment", "Last installment (the remainder)",
-              "=ROUND(AR_Financed-AR_Installment*(AR_Installments-1),2)", fmt=MONEY)
+              '=IF(N(AR_Installments)<1,"",ROUND(AR_Financed-AR_Installment*(AR_Installments-1),2))', fmt=MONEY)
     top = 24
     s.header(top - 1, ("No.", "Due", "Amount", "Remaining"))
     s.header(top - 1, ("No.", "Due", "Amount", "Remaining"), col=6)
