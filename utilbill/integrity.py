@@ -18,8 +18,8 @@ state:
   item's payment posting is for the item's amount on the item's account.
 - returned payments (domain §7) reverse the payment they name.
 - notices (domain §6, §7): no active turn-off notice whose noticed past due was paid by the
-  last notice run (each notice run removes paid notices; payments since then are removed by
-  the next run, so they are not a finding).
+  day before the last notice run (each notice run removes paid notices; payments since then,
+  including that day's, are removed by the next run, so they are not a finding).
 - arrangements (domain §6): the installments add up to the past due less the down payment,
   and there are as many as the arrangement says.
 - deposits: never more applied or refunded than was held.
@@ -33,7 +33,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import inspect, text
@@ -270,15 +270,18 @@ def _notices(conn, q, r: IntegrityReport, store) -> None:
     from .store.collections_repo import load_cases
 
     last_run = last_run if isinstance(last_run, date) else date.fromisoformat(str(last_run)[:10])
-    cases = load_cases(conn, last_run, grace_days=0, accounts=active)
+    # Payments dated on the run's own day may have been posted after it (the day's batches
+    # come in after the morning's notice run): only what was paid by the day before counts.
+    paid_by = last_run - timedelta(days=1)
+    cases = load_cases(conn, paid_by, grace_days=0, accounts=active)
     for case in cases.values():
         for n in case.notices:
-            if n.status != "active" or n.issued > last_run:
+            if n.status != "active" or n.issued > paid_by:
                 continue
-            why = removal_reason(case, n, last_run)
+            why = removal_reason(case, n, paid_by)
             if why:
                 r.add("notices", "notices", n.id, case.account_no,
-                      f"turn-off notice still active although {why} by the notice run of {last_run}")
+                      f"turn-off notice still active although {why} by {paid_by}, before the notice run of {last_run}")
 
 
 def _append_only(conn, q, r: IntegrityReport, tables: set[str]) -> None:
