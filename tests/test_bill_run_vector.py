@@ -271,3 +271,15 @@ def test_rows_the_rates_do_not_cover_raise_as_in_the_reference():
     for engine in (compute_reference, compute_vector):
         with pytest.raises(KeyError, match="meter size '2'"):
             engine([good, bad], POLICY, rates, BILL_DATE)
+
+
+def test_winter_history_longer_than_the_calendar_still_matches():
+    # 21 overlapping 'winter' bills of 36,525 days each: 767,025 winter days, more than the days
+    # before 2026-01-01, so the bulk path cannot stand them in for one bill; it asks the rule.
+    end = date(2026, 1, 15)
+    hist = tuple(PastUsage(end - timedelta(days=36_525), end, D(1000 + i)) for i in range(21))
+    start = date(2026, 4, 10)
+    q = BillRequest(2, account("W1"), start, 0, start + timedelta(days=60), 40, hist, "regular")
+    (bill,), _ = assert_same([q])
+    # (1000 + ... + 1020) = 21,210 units / 767,025 days x 30 = 0.8295... -> 0.83
+    assert bill.winter.units_per_month == D("0.83")

@@ -289,11 +289,13 @@ def bulk_winter_averages(requests: Sequence, rows: np.ndarray, starts: list[date
     for r in first.tolist():
         units, n_days, year = units_of[r], int(day_sums[r]), int(season[r])
         on = date(year, rc.month, rc.day)
+        end = date(year, min(bp.winter_months), 1)
         if n_days == 0:
             distinct.append(winter_average((), on, bp))
-        else:
-            end = date(year, min(bp.winter_months), 1)
+        elif n_days < end.toordinal():  # one bill of the same units and days gives the same average
             distinct.append(winter_average((PastUsage(end - timedelta(days=n_days), end, units),), on, bp))
+        else:  # more winter days than the calendar holds before it: let the rule read the history
+            distinct.append(winter_average(hists[r], starts[int(rows[r])], bp))
     return _picker(which.tolist())(distinct)
 
 
@@ -380,12 +382,12 @@ def compute_vector(requests: Sequence, policy: Policy, rates: RateBook, bill_dat
     The cyclic garbage collector is paused meanwhile: the run allocates some 10^5 objects that
     hold no reference cycles, and collections triggered by them would walk the whole heap
     (the requests' histories) again and again (about a fifth of the time for 100,000 bills)."""
-    paused = gc.isenabled()
+    was_enabled = gc.isenabled()
     gc.disable()
     try:
         return _compute_vector(requests, policy, rates, bill_date, source=source, sheet=sheet)
     finally:
-        if paused:
+        if was_enabled:
             gc.enable()
 
 
