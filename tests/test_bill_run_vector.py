@@ -16,10 +16,11 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from utilbill.accounts import Account
 from utilbill import bill_run
+from utilbill.accounts import Account
 from utilbill.bill_run import BillRequest, compute, compute_reference
 from utilbill.bill_run_vector import compute_vector, price_columns, rate_tables
 from utilbill.config import example_policy
@@ -152,7 +153,7 @@ def test_ten_thousand_random_accounts_cent_for_cent(monkeypatch):
     assert any(b.winter and b.winter.default_used for b in bills)
     assert any(b.winter and not b.winter.default_used for b in bills)
     assert any("below the previous reading" in f.reason for f in findings)
-    assert sum(b.total for b in bills) > D("1000000")
+    assert sum(b.total for b in bills) > D(1000000)
 
 
 @st.composite

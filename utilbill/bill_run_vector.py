@@ -25,6 +25,7 @@ objects is what would cost the time.
 from __future__ import annotations
 
 import gc
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -32,7 +33,6 @@ from fractions import Fraction
 from itertools import chain, compress, repeat
 from math import gcd
 from operator import attrgetter, itemgetter
-from typing import Sequence
 
 import numpy as np
 
@@ -501,7 +501,7 @@ def _assemble(columns: dict, g, size, regular, fnum, units, wcode, wdec, winters
     q = t.q
     first, combo = _distinct_rows(g, size, regular, fnum, units, wcode)
     lines = _Lines(el.groups, t, el.months)
-    at = lambda column: column[first].tolist()  # noqa: E731 - the columns at each combination's first row
+    at = lambda column: column[first].tolist()  # the columns at each combination's first row
     bq, bc = [at(c) for c in pc.block_qty], [at(c) for c in pc.block_cents]
     per_combo = []
     for r, (gi, si, reg, fn, u, wc, sc, wsc, ww, wwc) in enumerate(zip(
