@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import accumulate
 from operator import itemgetter
 from typing import Callable
 
@@ -33,7 +34,7 @@ from .home import Utility
 from .money import ZERO, to_cents
 from .store import schema
 from .store.db import now_iso
-from .store.repo import posting_values
+from .store.repo import POSTING_COLUMNS
 
 FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
          "Joseph Jessica Thomas Sarah Charles Karen Daniel Lisa Matthew Nancy Anthony Betty Mark Sandra Donald "
@@ -145,7 +146,12 @@ def generate(u: Utility, *, accounts: int = 2000, seed: int = 2026, day: date, m
     sim = _Simulation(u, random.Random(seed), day, months, lines_months, progress)
     sim.accounts = make_accounts(accounts, sim.rng, sim.start)
     with u.store.write() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:  # the indexes of a store this size outgrow SQLite's default 2 MB page cache
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
         sim.run(conn)
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA cache_size = -2000")
     sim.counts["accounts"] = len(sim.accounts)
     return dict(sim.counts)
 
@@ -161,8 +167,8 @@ class _Simulation:
         self.now = now_iso()
         self.accounts: list[GenAccount] = []
         self.counts: dict[str, int] = defaultdict(int)
-        self.bill_ids: dict[str, int] = {}
         self.late_checks: dict[date, list] = defaultdict(list)
+        self.fees: dict[int, int] = {}
         self.payments: dict[date, list] = defaultdict(list)
 
     def run(self, conn) -> None:
@@ -215,20 +221,18 @@ class _Simulation:
             by_no[g.account.account_no] = g
         bills, problems = compute(requests, self.u.policy, self.u.rates, d, engine="vector")
         self.counts["exceptions"] += len(problems)  # an implausible read: read again next cycle
-        self.rows.add_bills(bills, lines=d >= self.lines_from)
-        self.bill_ids.update(self.rows.last_ids)
-        for b in bills:
+        posted = self.rows.add_bills(bills, lines=d >= self.lines_from)
+        for b, (bid, cents) in zip(bills, posted):
             g = by_no[b.account_no]
             g.reading, g.last_read = b.reading, d
             g.history.append(PastUsage(b.period.start, b.period.end, b.units, b.estimated))
             self.counts["bills"] += 1
-            self.plan_payment(g, b)
+            self.plan_payment(g, b, bid, cents)
 
-    def plan_payment(self, g: GenAccount, b) -> None:
+    def plan_payment(self, g: GenAccount, b, bid: int, cents: int) -> None:
         """How this customer will pay this bill (their habit decides when and how much)."""
         rng = self.rng
-        bid = self.bill_ids[b.bill_key]
-        g.open_bills.append([bid, b.due_date, to_cents(b.total), False])
+        g.open_bills.append([bid, b.due_date, cents, False])
         if g.credit_cents:
             credit, g.credit_cents = g.credit_cents, 0
             _apply(g, credit)
@@ -258,11 +262,10 @@ class _Simulation:
         for g, bid in self.late_checks.pop(d, []):
             for entry in g.open_bills:
                 if entry[0] == bid and entry[2] > 0 and not entry[3]:
-                    fee = late_charge(Decimal(entry[2]) / 100, self.u.policy.billing)
-                    if fee > 0:
+                    cents = self.late_fee_cents(entry[2])
+                    if cents > 0:
                         entry[3] = True
-                        cents = to_cents(fee)
-                        rows.append(posting_values(account_no=g.account.account_no, effective_date=d, posted_at=self.now,
+                        rows.append(_posting(account_no=g.account.account_no, effective_date=d, posted_at=self.now,
                                          kind="late_charge", amount_cents=cents, due_date=d, bill_id=bid,
                                          fund="fees", memo="late charge: 1.5% of the bill unpaid after its due date",
                                          clerk=store.clerk, source_file="sample history", idem_key=f"late:{bid}"))
@@ -274,16 +277,24 @@ class _Simulation:
                 continue
             amount = {"all": open_cents, "half": max(100, open_cents // 2),
                       "round": max(1000, (open_cents // 3) // 1000 * 1000)}[how]
-            tender, source, _ = rng.choices(TENDERS, [t[2] for t in TENDERS])[0]
+            tender, source, _ = rng.choices(TENDERS, cum_weights=TENDER_CUM_WEIGHTS)[0]
             if g.payer == "autopay":
                 tender, source = "ach", "telepay"
             ref = f"{rng.randint(1000, 99999)}" if tender == "check" else f"{tender.upper()}-{rng.randint(10**5, 10**6)}"
-            rows.append(posting_values(account_no=g.account.account_no, effective_date=d, posted_at=self.now, kind="payment",
+            rows.append(_posting(account_no=g.account.account_no, effective_date=d, posted_at=self.now, kind="payment",
                              amount_cents=-amount, ref=ref, memo=f"{source} {tender}", clerk=store.clerk,
                              source_file="sample history", idem_key=None))
             _apply(g, amount)
             self.counts["payments"] += 1
         self.rows.add("postings", rows)
+
+    def late_fee_cents(self, unpaid_cents: int) -> int:
+        """The engine's late charge (due_dates.late_charge) on an unpaid amount, in cents."""
+        fee = self.fees.get(unpaid_cents)
+        if fee is None:
+            fee = self.fees[unpaid_cents] = to_cents(late_charge(Decimal(unpaid_cents) / 100,
+                                                                  self.u.policy.billing))
+        return fee
 
 
 class _BulkRows:
@@ -300,7 +311,6 @@ class _BulkRows:
         self.size = 0
         self.next_bill_id = (conn.execute(select(func.max(schema.bills.c.id))).scalar() or 0) + 1
         self.now = now_iso()
-        self.last_ids: dict[str, int] = {}
 
     def add(self, table: str, rows: list[dict]) -> None:
         self.pending[table].extend(rows)
@@ -308,28 +318,30 @@ class _BulkRows:
         if self.size >= self.batch_rows:
             self.flush()
 
-    def add_bills(self, bills, *, lines: bool) -> None:
-        """The rows of post_bills(..., check_existing=False) for these bills; `last_ids` maps
-        each bill's key to its id."""
+    def add_bills(self, bills, *, lines: bool) -> list[tuple[int, int]]:
+        """The rows of post_bills(..., check_existing=False) for these bills; returns each
+        bill's (id, total in cents)."""
         src, now, clerk = self.source, self.now, self.store.clerk
         reads, rows, line_rows, postings = [], [], [], []
-        ids: dict[str, int] = {}
+        out = []
+        memo: dict = {}
         for b in bills:
-            bid = ids[b.bill_key] = self.next_bill_id
+            bid = self.next_bill_id
             self.next_bill_id += 1
             reads.append(read_row(b, source_file=src, job_id=None, now=now))
-            row = bill_row(b, job_id=None, now=now)
+            row = bill_row(b, job_id=None, now=now, memo=memo)
             row["id"] = bid
             rows.append(row)
             if lines:
-                line_rows.extend(bill_line_rows(b, bid))
+                line_rows.extend(bill_line_rows(b, bid, memo))
             postings.append(bill_posting_row(b, bid, job_id=None, clerk=clerk, source_file=src, source_hash=None,
-                                             now=now))
-        self.last_ids = ids
+                                             now=now, memo=memo))
+            out.append((bid, row["total_cents"]))
         self.pending["reads"].extend(reads)
         self.pending["bills"].extend(rows)
         self.pending["bill_lines"].extend(line_rows)
         self.add("postings", postings)
+        return out
 
     def flush(self) -> None:
         for name in self.TABLES:
@@ -385,6 +397,13 @@ def _account_row(a: Account, now: str) -> dict:
 
 TENDERS = (("check", "mail", 40), ("ach", "telepay", 25), ("check", "walk-in", 8), ("cash", "walk-in", 10),
            ("card", "online", 10), ("check", "bank", 7))
+TENDER_CUM_WEIGHTS = list(accumulate(t[2] for t in TENDERS))  # what rng.choices makes of the weights
+_BLANK_POSTING = dict.fromkeys(POSTING_COLUMNS)
+
+
+def _posting(**values) -> dict:
+    """A full postings row (repo.posting_values without its key check: the keys are ours)."""
+    return {**_BLANK_POSTING, **values}
 
 
 def _apply(g: GenAccount, amount: int) -> None:

@@ -1,0 +1,1 @@
+"""utilbill's benchmarks: `python -m bench.run` (see bench/README.md). Measured, never asserted."""

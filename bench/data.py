@@ -1,0 +1,82 @@
+"""The benchmarks' data, generated once and cached: sample utilities made by the demo
+generator (utilbill.demo_data.generate) keyed by (accounts, seed), and the files the cases
+read (a readings workbook for every account, the all-Excel formula workbook).
+
+The cache lives in bench/cache/ (or $UTILBILL_BENCH_CACHE). A folder's name carries a short
+hash of the generator's source and the example configuration, so a changed generator makes
+a new store instead of benchmarking a stale one. Cases that post work on a copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("UTILBILL_BENCH_CACHE") or ROOT / "bench" / "cache")
+DAY = date(2026, 11, 25)  # a business day; the history ends the day before
+SEED = 2026
+
+
+def generator_stamp() -> str:
+    h = hashlib.sha256()
+    for p in [ROOT / "utilbill" / "demo_data.py", *sorted((ROOT / "utilbill" / "example").glob("*.yaml"))]:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:8]
+
+
+def store_dir(accounts: int, seed: int = SEED) -> Path:
+    return CACHE / f"store-{accounts}-s{seed}-{generator_stamp()}"
+
+
+def ensure_store(accounts: int, seed: int = SEED, say=print) -> Path:
+    """The cached generated utility folder for (accounts, seed); generated when missing."""
+    d = store_dir(accounts, seed)
+    if (d / "generated.json").exists():
+        return d
+    from utilbill.demo_data import generate
+    from utilbill.home import init_folder
+
+    tmp = d.with_name(d.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    say(f"generating a sample utility of {accounts:,} accounts (seed {seed}) into {d} ...")
+    t = time.perf_counter()
+    c0 = time.process_time()
+    u = init_folder(tmp, name="Sample City Water & Wastewater")
+    counts = generate(u, accounts=accounts, seed=seed, day=DAY)
+    u.store.dispose()
+    info = {"accounts": accounts, "seed": seed, "day": DAY.isoformat(), "counts": counts,
+            "seconds": round(time.perf_counter() - t, 1), "cpu_seconds": round(time.process_time() - c0, 1),
+            "db_bytes": (tmp / "utilbill.db").stat().st_size}
+    (tmp / "generated.json").write_text(json.dumps(info, indent=1))
+    shutil.rmtree(d, ignore_errors=True)
+    tmp.rename(d)
+    say(f"generated in {info['seconds']} s ({info['cpu_seconds']} s CPU): {counts}")
+    return d
+
+
+def generated_info(accounts: int, seed: int = SEED) -> dict:
+    return json.loads((store_dir(accounts, seed) / "generated.json").read_text())
+
+
+def working_copy(src: Path, dest: Path):
+    """A fresh copy of a cached utility folder (without its backups), opened."""
+    from utilbill.home import open_utility
+
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("backups", "*.xlsx", "*.partial"))
+    for extra in ("utilbill.db-wal", "utilbill.db-shm"):
+        (dest / extra).unlink(missing_ok=True)
+    return open_utility(dest)
+
+
+def scratch(name: str) -> Path:
+    d = CACHE / "work" / f"{name}-{os.getpid()}"
+    shutil.rmtree(d, ignore_errors=True)
+    d.parent.mkdir(parents=True, exist_ok=True)
+    return d
