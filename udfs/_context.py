@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,21 +46,38 @@ def _stamp(root: Path) -> tuple:
     stamp: every read is its own transaction and sees the latest postings)."""
     out = []
     for name in (CONFIG_FILE, RATES_FILE):
-        p = root / name
-        out.append(p.stat().st_mtime_ns if p.exists() else None)
+        try:
+            out.append(os.stat(os.path.join(root, name)).st_mtime_ns)
+        except FileNotFoundError:
+            out.append(None)
     return tuple(out)
 
 
+# Where the folder is, kept a few seconds per (UTILBILL_HOME, current folder): finding it walks
+# up the folder tree and resolves links, which cost ten times a function's own arithmetic when
+# done on every cell (bench/: PRORATE went from ~500 us a call to ~60). The configuration and
+# rate files' times are still looked at on every call, so a rate change is seen at once.
+ROOT_TTL_SECONDS = 2.0
+_roots: dict[tuple, tuple[float, Path | None]] = {}
+
+
 def _find_root() -> Path | None:
+    key = (os.environ.get("UTILBILL_HOME") or None, os.getcwd())
+    now = time.monotonic()
+    hit = _roots.get(key)
+    if hit is not None and now - hit[0] < ROOT_TTL_SECONDS:
+        return hit[1]
     try:
-        return find_folder(home=os.environ.get("UTILBILL_HOME") or None).resolve()
+        root = find_folder(home=key[0]).resolve()
     except NoUtilityFolder:
-        return None
+        root = None
+    _roots[key] = (now, root)
+    return root
 
 
-def utility() -> Utility:
+def utility(root: Path | None = None) -> Utility:
     """The utility folder's opened Utility (cached; reopened when its files changed)."""
-    root = _find_root()
+    root = root or _find_root()
     if root is None:
         raise ExcelArgError("no utility folder: set UTILBILL_HOME (add-in config sheet row or environment)",
                             code="#N/A")
@@ -78,8 +96,12 @@ def rules() -> Rules:
     """The utility's policy and rates when a folder is found, else the shipped example's."""
     root = _find_root()
     if root is not None:
-        u = utility()
-        return Rules(u.policy, u.rates, str(root))
+        u = utility(root)
+        with _lock:
+            cached = _cached.get("rules")
+            if cached is None or cached[0] is not u:
+                cached = _cached["rules"] = (u, Rules(u.policy, u.rates, str(root)))
+        return cached[1]
     with _lock:
         if "example" not in _cached:
             _cached["example"] = Rules(example_policy(), example_rates(), "example configuration")
@@ -90,3 +112,4 @@ def forget() -> None:
     """Drop the cached utility (tests switch folders; the next call opens afresh)."""
     with _lock:
         _cached.clear()
+        _roots.clear()
