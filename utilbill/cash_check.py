@@ -79,7 +79,13 @@ def check_cash_workbook(u, path) -> CashCheckResult:
     """The clerk's job `cash check FILE` (see the module doc)."""
     import openpyxl
 
+    from .xlio import describe_file
+
     path = Path(path)
+    kind, problem = describe_file(path)
+    if problem or kind != "xlsx":
+        raise FindingsError([Finding(problem or "not an Excel workbook: give the daily cash workbook (.xlsx)",
+                                     file=path.name)], "cannot check the workbook")
     formulas = openpyxl.load_workbook(path)
     saved = openpyxl.load_workbook(path, data_only=True)
     summary = CASH_SHEETS["summary"]

@@ -69,6 +69,8 @@ def read_run(path: Path) -> tuple[list[dict], dict[str, list[dict]], list[Findin
     from .xlio import read_table
 
     bills = read_table(path, BILLS_OUT)
+    if any(f.row is None for f in bills.errors):  # the file itself is unreadable: say it once
+        raise FindingsError(bills.errors, summary=f"{path.name} is not a readable Bills workbook")
     lines = read_table(path, BILL_LINES_OUT)
     findings = bills.errors + lines.errors
     if findings:
