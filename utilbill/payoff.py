@@ -231,7 +231,11 @@ def load_books(conn, account_no: str, as_of: date) -> AccountBooks:
         raise FindingsError([Finding(f"unknown account {account_no}", account=account_no, column="account")],
                             summary="no such account")
     bills = [b for b in repo.live_bills(conn, account_no) if b["bill_date"] <= as_of]
-    lines = {b["id"]: repo.bill_lines_for(conn, b["id"]) for b in bills}
+    lines: dict[int, list[dict]] = {b["id"]: [] for b in bills}  # one query, not one per bill (PAYOFF_AS_OF per cell)
+    if bills:
+        BL = schema.bill_lines
+        for r in conn.execute(select(BL).where(BL.c.bill_id.in_(list(lines))).order_by(BL.c.bill_id, BL.c.seq)):
+            lines[r._mapping["bill_id"]].append(dict(r._mapping))
     history = [PastUsage(b["period_start"], b["period_end"], Decimal(b["units"]), bool(b["estimated"]))
                for b in bills]
     findings: list[Finding] = []

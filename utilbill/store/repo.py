@@ -133,8 +133,8 @@ def cancelled_bill_ids(conn: Connection, account_no: str | None = None) -> set[i
     orig = P.alias("orig")
     q = select(orig.c.bill_id).select_from(P.join(orig, P.c.reverses_id == orig.c.id)).where(
         orig.c.kind == "bill")
-    if account_no:
-        q = q.where(orig.c.account_no == account_no)
+    if account_no:  # a reversal is posted on its original's account: both sides use the account index
+        q = q.where(orig.c.account_no == account_no, P.c.account_no == account_no)
     return {r[0] for r in conn.execute(q) if r[0] is not None}
 
 
