@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import batch_posting
-from .findings import Finding
+from .findings import Finding, in_file_terms
 from .fund_distribution import ELECTRIC, PERMITS, SUSPENSE, single_fund
 from .layouts import BATCH_HEADER_LABELS, PAYMENT_SOURCES, payment_batch_layout
 from .layouts_core import Column, is_blank, normalize_header
@@ -143,6 +143,7 @@ def read_batch(path, source: str, *, control_count: int | None = None, control_t
         item = _item(rec, result, where)
         if item is not None:
             result.items.append(item)
+    result.findings = in_file_terms(result.findings, table.headers, table.sheet)
     return result
 
 
