@@ -71,7 +71,7 @@ def main() -> None:
         work = Path(tmp) / "work"
         shutil.copytree(built, work)  # every timed run starts from the same store, without notices
         u = Utility(work)
-        u.policy, u.store
+        _ = u.policy, u.store  # open before timing
         t = time.perf_counter()
         run = issue_notices(u, as_of)
         t1 = time.perf_counter() - t

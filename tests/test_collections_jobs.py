@@ -11,9 +11,18 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from utilbill.arrangement_jobs import grant_extension, make_arrangement, monitor_arrangements
+from utilbill.arrangement_jobs import (
+    grant_extension,
+    make_arrangement,
+    monitor_arrangements,
+)
 from utilbill.cli import app
-from utilbill.collections_jobs import issue_notices, record_landlord, record_medical, turnoff_list
+from utilbill.collections_jobs import (
+    issue_notices,
+    record_landlord,
+    record_medical,
+    turnoff_list,
+)
 from utilbill.findings import FindingsError
 from utilbill.home import init_folder
 from utilbill.ledger import ledger_state

@@ -17,7 +17,15 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import insert, update
 
-from .arrangements import Eligibility, Installment, PastArrangement, check_eligibility, monitor, schedule
+from .accounts import Account
+from .arrangements import (
+    Eligibility,
+    Installment,
+    PastArrangement,
+    check_eligibility,
+    monitor,
+    schedule,
+)
 from .assistance import ProgramTerms, pending_hold_end, program_terms
 from .collections_jobs import add_hold
 from .extensions import ExtensionDecision, decide_extension
@@ -25,7 +33,6 @@ from .findings import Finding, FindingsError
 from .home import Utility
 from .ledger import ledger_state
 from .money import from_cents, round_line, to_cents
-from .accounts import Account
 from .store import collections_repo as crepo
 from .store import repo, schema
 from .store.db import now_iso

@@ -10,9 +10,9 @@ or the demo print the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Iterable
 
 from .accounts import Account
 from .arrangement_jobs import ArrangementResult, AssistanceResult

@@ -23,7 +23,14 @@ from .findings import Finding, FindingsError
 from .home import Utility
 from .ledger import ledger_state
 from .money import to_cents
-from .notices import NoticeDecision, earliest_turnoff, medical_deadline, notice_key, removal_reason, select_for_notice
+from .notices import (
+    NoticeDecision,
+    earliest_turnoff,
+    medical_deadline,
+    notice_key,
+    removal_reason,
+    select_for_notice,
+)
 from .protections import Case, Notice
 from .store import collections_repo as crepo
 from .store import repo, schema
@@ -157,6 +164,7 @@ def issue_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None)
     run = NoticeRun(as_of)
     with u.store.write() as conn:
         cases = crepo.load_cases(conn, as_of, grace_days=pol.arrangements.grace_days,
+                                 broken_lookback_months=pol.arrangements.broken_lookback_months,
                                  min_balance=None if accounts else min(pol.collections.notice_min_past_due,
                                                                        pol.collections.turnoff_min_past_due),
                                  accounts=accounts)
@@ -178,7 +186,8 @@ def remove_paid_notices(u: Utility, as_of: date, *, accounts: list[str] | None =
     """Remove the notices whose past due has been paid by `as_of` (for the payment jobs to
     call after posting; the notice run and the turn-off list also do it)."""
     with u.store.write() as conn:
-        cases = crepo.load_cases(conn, as_of, grace_days=u.policy.arrangements.grace_days, accounts=accounts,
+        cases = crepo.load_cases(conn, as_of, grace_days=u.policy.arrangements.grace_days,
+                                 broken_lookback_months=u.policy.arrangements.broken_lookback_months, accounts=accounts,
                                  with_arrangements=False)
         return apply_removals(conn, u.store, cases, as_of)
 
@@ -190,7 +199,8 @@ def turnoff_list(u: Utility, as_of: date, *, capacity: int | None = None) -> Tur
     paid since they were issued are removed (status and date) on the way."""
     pol = u.policy
     with u.store.write() as conn:
-        cases = crepo.load_cases(conn, as_of, grace_days=pol.arrangements.grace_days, min_balance=None,
+        cases = crepo.load_cases(conn, as_of, grace_days=pol.arrangements.grace_days,
+                                 broken_lookback_months=pol.arrangements.broken_lookback_months, min_balance=None,
                                  with_arrangements=False)
         original = {no: [n for n in c.notices if n.active] for no, c in cases.items()}
         result = build_turnoff_list(list(cases.values()), as_of, pol, capacity)
@@ -325,7 +335,8 @@ def last_payment_date_for(u: Utility, account_no: str, as_of: date | None = None
 def case_for(u: Utility, account_no: str, as_of: date) -> Case:
     """One account's collections case (for paperwork printed after a job)."""
     with u.store.read() as conn:
-        cases = crepo.load_cases(conn, as_of, grace_days=u.policy.arrangements.grace_days, accounts=[account_no])
+        cases = crepo.load_cases(conn, as_of, grace_days=u.policy.arrangements.grace_days,
+                                 broken_lookback_months=u.policy.arrangements.broken_lookback_months, accounts=[account_no])
     if account_no not in cases:
         raise FindingsError([Finding(f"no account {account_no}", account=account_no)], "unknown account")
     return cases[account_no]

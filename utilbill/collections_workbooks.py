@@ -16,8 +16,13 @@ from openpyxl.chart import BarChart, Reference
 
 from .aging import AgingReport
 from .credit_jobs import BANDS, Portfolio
-from .layouts import (AGING_ACCOUNTS_SHEET, AGING_CHARGES_SHEET, CREDIT_PROFILES_SHEET, TURNOFF_LEFT_OUT_SHEET,
-                      TURNOFF_LIST_SHEET)
+from .layouts import (
+    AGING_ACCOUNTS_SHEET,
+    AGING_CHARGES_SHEET,
+    CREDIT_PROFILES_SHEET,
+    TURNOFF_LEFT_OUT_SHEET,
+    TURNOFF_LIST_SHEET,
+)
 from .turnoff import TurnoffList
 from .xlio import save_workbook, write_cell, write_table
 

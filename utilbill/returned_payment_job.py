@@ -25,7 +25,13 @@ from .ledger import FEE_FUND, Posting
 from .money import ZERO, round_line, to_cents
 from .notices import NoticeDecision, earliest_turnoff
 from .protections import Notice, protections
-from .returned_payments import REPRESENT, ReturnAction, becomes_cash_only, normalize_code, return_action
+from .returned_payments import (
+    REPRESENT,
+    ReturnAction,
+    becomes_cash_only,
+    normalize_code,
+    return_action,
+)
 from .store import collections_repo as crepo
 from .store import repo, schema
 from .store.db import now_iso
@@ -96,7 +102,9 @@ def returned_payment(u: Utility, account_no: str, *, return_date: date, code: st
         if return_date < pay.date:
             raise FindingsError([Finding(f"return date {return_date} is before the payment date {pay.date}",
                                          account=account_no)], "bad return date")
-        before = crepo.load_cases(conn, return_date, grace_days=pol.arrangements.grace_days, accounts=[account_no])
+        before = crepo.load_cases(conn, return_date, grace_days=pol.arrangements.grace_days,
+                                  broken_lookback_months=pol.arrangements.broken_lookback_months,
+                                  accounts=[account_no])
         past_due_before = before[account_no].state.past_due(return_date)
         reversal_id = repo.post(conn, u.store, account_no=account_no, kind="reversal", amount=-pay.amount,
                                 effective_date=return_date, reverses_id=pay.id, ref=pay.ref or None,
@@ -123,6 +131,7 @@ def returned_payment(u: Utility, account_no: str, *, return_date: date, code: st
                           details={"return_date": return_date.isoformat(), "payment_posting_id": pay.id})
             cash_only_set = True
         after = crepo.load_cases(conn, return_date, grace_days=pol.arrangements.grace_days,
+                                 broken_lookback_months=pol.arrangements.broken_lookback_months,
                                  accounts=[account_no])[account_no]
         st = after.state
         notice = None
@@ -147,6 +156,7 @@ def returned_payment(u: Utility, account_no: str, *, return_date: date, code: st
 
 def _already(conn, pol, acct: Account, pay: Posting, row) -> ReturnedPaymentResult:
     case = crepo.load_cases(conn, row["return_date"], grace_days=pol.arrangements.grace_days,
+                            broken_lookback_months=pol.arrangements.broken_lookback_months,
                             accounts=[acct.account_no])[acct.account_no]
     notice = next((n for n in case.notices if n.id == row["notice_id"]), None)
     rpol = pol.returned_payments

@@ -7,18 +7,41 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from ..arrangement_jobs import (assistance_pending, grant_extension, make_arrangement, monitor_arrangements,
-                                refer_assistance)
-from ..collections_docs import (write_arrangement_agreement, write_door_hangers, write_landlord_letters,
-                                write_notices, write_referral_letter, write_returned_payment_letter,
-                                write_third_party_copies, write_work_orders)
-from ..collections_jobs import (IssuedNotice, aging, case_for, issue_notices, record_conference, record_landlord,
-                                record_medical, turnoff_list)
-from ..collections_workbooks import write_aging_workbook, write_portfolio_workbook, write_turnoff_workbook
+from ..arrangement_jobs import (
+    assistance_pending,
+    grant_extension,
+    make_arrangement,
+    monitor_arrangements,
+    refer_assistance,
+)
+from ..collections_docs import (
+    write_arrangement_agreement,
+    write_door_hangers,
+    write_landlord_letters,
+    write_notices,
+    write_referral_letter,
+    write_returned_payment_letter,
+    write_third_party_copies,
+    write_work_orders,
+)
+from ..collections_jobs import (
+    IssuedNotice,
+    aging,
+    case_for,
+    issue_notices,
+    record_conference,
+    record_landlord,
+    record_medical,
+    turnoff_list,
+)
+from ..collections_workbooks import (
+    write_aging_workbook,
+    write_portfolio_workbook,
+    write_turnoff_workbook,
+)
 from ..credit_jobs import credit_profile_for, portfolio
 from ..money import fmt_money, to_money
 from ..returned_payment_job import returned_payment
@@ -27,7 +50,7 @@ from .common import ClerkOpt, HomeOpt, console, friendly_errors, utility
 AsOf = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default today.")
 
 
-def _day(text: Optional[str]) -> date:
+def _day(text: str | None) -> date:
     if not text:
         return date.today()
     try:
@@ -53,8 +76,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("aging")
     @friendly_errors
-    def aging_cmd(as_of: Optional[str] = AsOf, out: Optional[Path] = typer.Option(None, help="Workbook to write."),
-                  home: Optional[Path] = HomeOpt):
+    def aging_cmd(as_of: str | None = AsOf, out: Path | None = typer.Option(None, help="Workbook to write."),
+                  home: Path | None = HomeOpt):
         """Past due per account and per bill in age buckets, by class (workbook)."""
         u = utility(home)
         d = _day(as_of)
@@ -66,7 +89,7 @@ def register(app: typer.Typer) -> None:
 
     @notices_app.command("issue")
     @friendly_errors
-    def notices_issue(as_of: Optional[str] = AsOf, home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+    def notices_issue(as_of: str | None = AsOf, home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """Issue the day's turn-off notices (idempotent) and print them, with third-party copies
         and landlord letters; notices whose past due was paid are removed first."""
         u = utility(home, clerk)
@@ -93,9 +116,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("turnoff-list")
     @friendly_errors
-    def turnoff_cmd(as_of: Optional[str] = AsOf,
-                    capacity: Optional[int] = typer.Option(None, help="Crew capacity (default: configured)."),
-                    home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+    def turnoff_cmd(as_of: str | None = AsOf,
+                    capacity: int | None = typer.Option(None, help="Crew capacity (default: configured)."),
+                    home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """The properties that can be worked today, with a reason on every account; work orders,
         door hangers and the list as a workbook."""
         u = utility(home, clerk)
@@ -113,9 +136,9 @@ def register(app: typer.Typer) -> None:
     @app.command("landlord")
     @friendly_errors
     def landlord_cmd(account: str, answer: str = typer.Argument(..., help="hold or proceed"),
-                     on: Optional[str] = typer.Option(None, "--on", help="Date of the request (default today)."),
-                     until: Optional[str] = typer.Option(None, help="A hold ends on this date (default: open)."),
-                     home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+                     on: str | None = typer.Option(None, "--on", help="Date of the request (default today)."),
+                     until: str | None = typer.Option(None, help="A hold ends on this date (default: open)."),
+                     home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """Record a landlord's request for a rental: hold or proceed."""
         u = utility(home, clerk)
         record_landlord(u, account, answer.lower(), _day(on), until=_day(until) if until else None)
@@ -123,9 +146,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("conference")
     @friendly_errors
-    def conference_cmd(account: str, requested: Optional[str] = typer.Option(None, help="Request date."),
-                       held: Optional[str] = typer.Option(None, help="Date the conference was held (ends the hold)."),
-                       home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+    def conference_cmd(account: str, requested: str | None = typer.Option(None, help="Request date."),
+                       held: str | None = typer.Option(None, help="Date the conference was held (ends the hold)."),
+                       home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """Record a conference request (no turn-off while pending), or that it was held."""
         u = utility(home, clerk)
         record_conference(u, account, _day(requested), held=_day(held) if held else None)
@@ -133,9 +156,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("medical")
     @friendly_errors
-    def medical_cmd(account: str, filed: Optional[str] = typer.Option(None, help="Date the certificate was filed."),
+    def medical_cmd(account: str, filed: str | None = typer.Option(None, help="Date the certificate was filed."),
                     physician: str = typer.Option("", help="Physician's name."),
-                    home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+                    home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """Record a physician's certificate (postpones turn-off, once per past-due amount)."""
         u = utility(home, clerk)
         record_medical(u, account, _day(filed), physician=physician)
@@ -145,11 +168,11 @@ def register(app: typer.Typer) -> None:
     @friendly_errors
     def arrangement_cmd(account: str, down: str = typer.Option(..., help="Down payment."),
                         installments: int = typer.Option(..., help="Number of monthly installments."),
-                        first_due: Optional[str] = typer.Option(None, help="First installment due (default +1 month)."),
-                        as_of: Optional[str] = AsOf,
-                        override: Optional[str] = typer.Option(None, help="Supervisor override: the reason."),
+                        first_due: str | None = typer.Option(None, help="First installment due (default +1 month)."),
+                        as_of: str | None = AsOf,
+                        override: str | None = typer.Option(None, help="Supervisor override: the reason."),
                         dry_run: bool = typer.Option(False, help="Show the schedule; record nothing."),
-                        home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+                        home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """Make a payment arrangement: eligibility, schedule and agreement letter."""
         u = utility(home, clerk)
         d = _day(as_of)
@@ -168,7 +191,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("arrangement-monitor")
     @friendly_errors
-    def monitor_cmd(as_of: Optional[str] = AsOf, home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+    def monitor_cmd(as_of: str | None = AsOf, home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """Mark arrangements kept, current or broken as of a date."""
         u = utility(home, clerk)
         lines = monitor_arrangements(u, _day(as_of))
@@ -181,9 +204,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("extension")
     @friendly_errors
-    def extension_cmd(account: str, days: int = typer.Option(..., help="Business days."), as_of: Optional[str] = AsOf,
-                      reason: str = typer.Option("", help="Why."), home: Optional[Path] = HomeOpt,
-                      clerk: Optional[str] = ClerkOpt):
+    def extension_cmd(account: str, days: int = typer.Option(..., help="Business days."), as_of: str | None = AsOf,
+                      reason: str = typer.Option("", help="Why."), home: Path | None = HomeOpt,
+                      clerk: str | None = ClerkOpt):
         """Grant a credit extension (up to 10 business days, at most twice in 12 months)."""
         u = utility(home, clerk)
         r = grant_extension(u, account, days, as_of=_day(as_of), reason=reason)
@@ -194,8 +217,8 @@ def register(app: typer.Typer) -> None:
 
     @assist_app.command("refer")
     @friendly_errors
-    def assist_refer(account: str, as_of: Optional[str] = AsOf, home: Optional[Path] = HomeOpt,
-                     clerk: Optional[str] = ClerkOpt):
+    def assist_refer(account: str, as_of: str | None = AsOf, home: Path | None = HomeOpt,
+                     clerk: str | None = ClerkOpt):
         """Refer the household to the assistance program; prints the referral letter."""
         u = utility(home, clerk)
         d = _day(as_of)
@@ -205,10 +228,10 @@ def register(app: typer.Typer) -> None:
 
     @assist_app.command("pending")
     @friendly_errors
-    def assist_pending(account: str, applied: Optional[str] = typer.Option(None, help="Application date."),
-                       until: Optional[str] = typer.Option(None, help="Hold ends (default applied + 30 days)."),
+    def assist_pending(account: str, applied: str | None = typer.Option(None, help="Application date."),
+                       until: str | None = typer.Option(None, help="Hold ends (default applied + 30 days)."),
                        case_number: str = typer.Option("", help="Program case number."),
-                       home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+                       home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """Record a pending assistance application (holds turn-off)."""
         u = utility(home, clerk)
         r = assistance_pending(u, account, applied=_day(applied), end=_day(until) if until else None,
@@ -218,11 +241,11 @@ def register(app: typer.Typer) -> None:
     @app.command("returned-payment")
     @friendly_errors
     def returned_cmd(account: str, code: str = typer.Option(..., help="NSF for a check, else the NACHA R-code."),
-                     on: Optional[str] = typer.Option(None, "--date", help="Return date (default today)."),
-                     posting: Optional[int] = typer.Option(None, help="The payment's posting id."),
-                     check: Optional[str] = typer.Option(None, help="Check number (with --amount)."),
-                     amount: Optional[str] = typer.Option(None, help="Amount of the returned payment."),
-                     home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+                     on: str | None = typer.Option(None, "--date", help="Return date (default today)."),
+                     posting: int | None = typer.Option(None, help="The payment's posting id."),
+                     check: str | None = typer.Option(None, help="Check number (with --amount)."),
+                     amount: str | None = typer.Option(None, help="Amount of the returned payment."),
+                     home: Path | None = HomeOpt, clerk: str | None = ClerkOpt):
         """Post a returned check or ACH debit: reversal, fee, letter, cash-only, notice."""
         u = utility(home, clerk)
         d = _day(on)
@@ -245,7 +268,7 @@ def register(app: typer.Typer) -> None:
 
     @credit_app.command("profile")
     @friendly_errors
-    def credit_profile_cmd(account: str, as_of: Optional[str] = AsOf, home: Optional[Path] = HomeOpt):
+    def credit_profile_cmd(account: str, as_of: str | None = AsOf, home: Path | None = HomeOpt):
         """One account's payment record and risk score, with the score's arithmetic."""
         u = utility(home)
         p = credit_profile_for(u, account, _day(as_of))
@@ -258,8 +281,8 @@ def register(app: typer.Typer) -> None:
 
     @credit_app.command("portfolio")
     @friendly_errors
-    def credit_portfolio_cmd(as_of: Optional[str] = AsOf, out: Optional[Path] = typer.Option(None),
-                             home: Optional[Path] = HomeOpt):
+    def credit_portfolio_cmd(as_of: str | None = AsOf, out: Path | None = typer.Option(None),
+                             home: Path | None = HomeOpt):
         """Aging by class and accounts by risk band, as a workbook with a chart."""
         u = utility(home)
         d = _day(as_of)

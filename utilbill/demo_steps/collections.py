@@ -14,10 +14,22 @@ from decimal import ROUND_UP, Decimal
 from sqlalchemy import select
 
 from ..arrangement_jobs import make_arrangement, monitor_arrangements
-from ..collections_docs import (write_arrangement_agreement, write_door_hangers, write_landlord_letters,
-                                write_notices, write_returned_payment_letter, write_third_party_copies,
-                                write_work_orders)
-from ..collections_jobs import IssuedNotice, aging, case_for, issue_notices, turnoff_list
+from ..collections_docs import (
+    write_arrangement_agreement,
+    write_door_hangers,
+    write_landlord_letters,
+    write_notices,
+    write_returned_payment_letter,
+    write_third_party_copies,
+    write_work_orders,
+)
+from ..collections_jobs import (
+    IssuedNotice,
+    aging,
+    case_for,
+    issue_notices,
+    turnoff_list,
+)
 from ..collections_workbooks import write_aging_workbook, write_turnoff_workbook
 from ..findings import FindingsError
 from ..home import Utility

@@ -16,6 +16,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, literal, select, union
 from sqlalchemy.engine import Connection
 
@@ -24,7 +25,7 @@ from ..ledger import Posting, ledger_state
 from ..money import from_cents, to_cents
 from ..protections import ArrangementStanding, Case, Extension, Hold, Notice
 from . import schema
-from .repo import account_from_row, posting_from_row
+from .repo import account_from_row
 
 A, P = schema.accounts, schema.postings
 N, H, AR, AI, X = (schema.notices, schema.holds, schema.arrangements, schema.arrangement_installments,
@@ -68,7 +69,7 @@ def candidate_accounts(*, min_balance: Decimal | None, as_of: date, with_notices
     return union(*parts) if len(parts) > 1 else parts[0]
 
 
-CHUNK = 500  # account numbers per IN (...) list: well under every database's parameter limit
+CHUNK = 2000  # account numbers per IN (...) list: under SQLite's (32,766) and PostgreSQL's limits
 
 _POSTING_COLS = (P.c.account_no, P.c.id, P.c.effective_date, P.c.kind, P.c.amount_cents, P.c.due_date, P.c.bill_id,
                  P.c.reverses_id, P.c.parts, P.c.fund, P.c.ref)
@@ -103,28 +104,43 @@ def raw_postings(conn: Connection, accounts: list[str], as_of: date) -> dict[str
 
 
 def postings_from_raw(rows: list[tuple], keep_from: date) -> tuple[list[Posting], date | None]:
-    """Posting records of one account, its settled past folded away (see trim_settled)."""
-    slim = [(r[1], _day(r[2]), r[3], r[4], r[7]) for r in rows]
-    cut, cut_cents, last = _settled_cut(slim, keep_from)
-    out = [] if cut is None or cut_cents == 0 else [Posting(0, cut, "adjustment", _cents(cut_cents), ref="settled history")]
-    for r, (pid, d, kind, cents, rev) in zip(rows, slim):
-        if cut is not None and d <= cut:
+    """Posting records of one account, its settled past folded away (see trim_settled).
+    SQLite hands dates over as ISO text, which sorts like the dates: the fold is found on
+    the text and only the postings kept are turned into records."""
+    if not rows:
+        return [], None
+    text = isinstance(rows[0][2], str)
+    cut, cut_cents, last = _settled_cut([(r[1], r[2], r[3], r[4], r[7]) for r in rows],
+                                        keep_from.isoformat() if text else keep_from)
+    out = []
+    if cut is not None and cut_cents:
+        out.append(Posting(0, _day(cut), "adjustment", _cents(cut_cents), ref="settled history"))
+    for r in rows:
+        if cut is not None and r[2] <= cut:
             continue
         parts = r[8]
-        out.append(Posting(pid, d, kind, _cents(cents), _day(r[5]) if r[5] else None, r[6], rev,
+        out.append(Posting(r[1], _day(r[2]), r[3], _cents(r[4]), _day(r[5]) if r[5] else None, r[6], r[7],
                            tuple((f, _cents(c)) for f, c in json.loads(parts).items()) if parts else (),
                            r[9], r[10] or ""))
-    return out, last
+    return out, _day(last) if last is not None else None
 
 
-def _chunks(conn: Connection, table, column, accounts: list[str], *where):
-    for i in range(0, len(accounts), CHUNK):
-        yield from conn.execute(select(table).where(column.in_(accounts[i:i + CHUNK]), *where))
+def _rows(conn: Connection, table, account_col, ids: list[str], explicit: bool, *where):
+    """Rows of a small table for these accounts: by IN lists when the caller named the
+    accounts, else one filtered query over the table (cheaper than many IN lists)."""
+    if explicit:
+        for i in range(0, len(ids), CHUNK):
+            yield from conn.execute(select(table).where(account_col.in_(ids[i:i + CHUNK]), *where))
+        return
+    wanted = set(ids)
+    for r in conn.execute(select(table).where(*where)):
+        if r._mapping[account_col.name] in wanted:
+            yield r
 
 
 def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: Decimal | None = None,
                accounts: list[str] | None = None, with_notices: bool = True,
-               with_arrangements: bool = True) -> dict[str, Case]:
+               with_arrangements: bool = True, broken_lookback_months: int = 12) -> dict[str, Case]:
     """The collections case of every candidate account on `as_of`: one query picks the
     candidates, then one query per table (in chunks of account numbers)."""
     if accounts is not None:
@@ -132,23 +148,34 @@ def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: D
     else:
         ids = sorted({r[0] for r in conn.execute(candidate_accounts(
             min_balance=min_balance, as_of=as_of, with_notices=with_notices, with_arrangements=with_arrangements))})
-    accts = {r._mapping["account_no"]: account_from_row(r) for r in _chunks(conn, A, A.c.account_no, ids)}
+    accts = {}
+    for i in range(0, len(ids), CHUNK):
+        for r in conn.execute(select(A).where(A.c.account_no.in_(ids[i:i + CHUNK]))):
+            accts[r._mapping["account_no"]] = account_from_row(r)
     ids = sorted(accts)
     raw = raw_postings(conn, ids, as_of)
+    explicit = accounts is not None
     notices: dict[str, list[Notice]] = defaultdict(list)
-    for r in _chunks(conn, N, N.c.account_no, ids, N.c.issued_date <= as_of):
+    # removed notices are never read by the rules, unless removed after as_of (a past day)
+    for r in _rows(conn, N, N.c.account_no, ids, explicit, N.c.issued_date <= as_of,
+                   (N.c.status == "active") | (N.c.status_date > as_of)):
         n = notice_from_row(r._mapping)
         if n.status == "removed" and n.status_date and n.status_date > as_of:
             n = Notice(n.account_no, n.issued, n.earliest_turnoff, n.amount, "active", n.id, None, n.oldest_due)
         notices[n.account_no].append(n)
     holds: dict[str, list[Hold]] = defaultdict(list)
-    for r in _chunks(conn, H, H.c.account_no, ids, H.c.start_date <= as_of):
+    # holds in force, and every landlord answer (the latest one counts)
+    for r in _rows(conn, H, H.c.account_no, ids, explicit, H.c.start_date <= as_of,
+                   H.c.end_date.is_(None) | (H.c.end_date > as_of) | H.c.kind.in_(("landlord_hold", "landlord_proceed"))):
         holds[r._mapping["account_no"]].append(hold_from_row(r._mapping))
     ext: dict[str, list[Extension]] = defaultdict(list)
-    for r in _chunks(conn, X, X.c.account_no, ids, X.c.granted_date <= as_of):
+    for r in _rows(conn, X, X.c.account_no, ids, explicit, X.c.granted_date <= as_of, X.c.new_due > as_of):
         m = r._mapping
         ext[m["account_no"]].append(Extension(m["granted_date"], m["new_due"], from_cents(m["amount_cents"])))
-    arr_rows = [dict(r._mapping) for r in _chunks(conn, AR, AR.c.account_no, ids, AR.c.made_date <= as_of)]
+    # current arrangements, and those that ended within the broken-arrangement lookback or after as_of
+    recent = as_of - relativedelta(months=broken_lookback_months)
+    arr_rows = [dict(r._mapping) for r in _rows(conn, AR, AR.c.account_no, ids, explicit, AR.c.made_date <= as_of,
+                                                 (AR.c.status == "current") | (AR.c.status_date >= recent))]
     inst: dict[int, list] = defaultdict(list)
     arr_ids = [m["id"] for m in arr_rows]
     for i in range(0, len(arr_ids), CHUNK):
