@@ -26,7 +26,7 @@ TITLE = "Worksheet functions per call"
 SIZES = {"full": [10_000, 100_000], "quick": [10_000]}
 DIRECT_TARGET_US = 50.0
 PAYOFF_TARGET_MS = 50.0
-CALLS = {"prorate": 2000, "arrangement_schedule": 500, "payoff_as_of": 40}
+CALLS = {"prorate": 1000, "arrangement_schedule": 300, "payoff_as_of": 15}
 
 
 def prepare(size: int, ctx) -> None:
