@@ -19,8 +19,6 @@ Server (``xw.Book(json=...)``, a snapshot whose changes go back as actions). Rul
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
 from datetime import date, datetime
 from decimal import Decimal
@@ -79,15 +77,11 @@ def read_table(book, layout: SheetLayout, sheet_name: str | None = None) -> xlio
     result's `file_hash` is a hash of the values, so re-running on the same sheet is
     recognised as the same input."""
     name = sheet_name or layout.sheet
-    result = xlio.ReadResult(Path(book.name), sheet=name)
     if name not in [s.name for s in book.sheets]:
+        result = xlio.ReadResult(Path(book.name), sheet=name)
         result.add(f"the workbook has no sheet named {name!r}")
         return result
-    values = grid(book.sheets[name])
-    result.file_hash = hashlib.sha256(json.dumps(values, default=str).encode("utf-8")).hexdigest()
-    rows = ((n, list(row)) for n, row in enumerate(values, start=1))
-    result.rows.extend(xlio._records(rows, layout, result, {}, [], False))  # the reader files go through
-    return result
+    return xlio.read_values(grid(book.sheets[name]), layout, name=book.name, sheet=name)
 
 
 def cell_value(value):

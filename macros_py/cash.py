@@ -9,10 +9,8 @@ import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
-from utilbill import cash_check
-from utilbill.cash_check import CashCheckResult, CellDifference
+from utilbill.cash_check import compare_workbook
 from utilbill.cash_day import cash_day
-from utilbill.cash_sheets import plan_cash_workbook
 from utilbill.cash_workbook import write_cash_workbook
 from utilbill.findings import Finding, FindingsError
 from utilbill.layouts import PAYMENT_SOURCES
@@ -158,21 +156,8 @@ def check_cash(book) -> None:
     require(problems, "check cash")
     u = utility_for(book)
     view = _BookView(book)
-    first = plan_cash_workbook(cash_day(u, day))
-    inputs, differences = cash_check._inputs(first, view)
-    cd = cash_day(u, day, inputs=inputs)
-    plan = plan_cash_workbook(cd, **{f"{k}_rows": v for k, v in first.entry_rows.items()})
-    result = CashCheckResult(Path(book.name), day, cd, differences=differences,
-                             values_from="the values Excel shows")
-    for sheet, cell in plan.formula_cells():
-        result.cells_checked += 1
-        if sheet.name not in view.sheetnames:
-            result.differences.append(CellDifference(sheet.name, cell.ref, "sheet", "data", "present", "missing"))
-            continue
-        got = view[sheet.name][cell.ref].value
-        if not cash_check._same(got, cell.expected):
-            result.differences.append(CellDifference(sheet.name, cell.ref, cell.what, "value", cell.expected, got))
-    cash_check._data(plan, view, result)
+    result = compare_workbook(u, day, view, lambda sheet, ref: view[sheet][ref].value,
+                              values_from="the values Excel shows", formulas_known=False, path=Path(book.name))
     rows = [["Status", result.status], ["Business day", day], ["Figures checked", result.cells_checked],
             ["Compared with", result.values_from], [None, None]]
     write_sheet(book, "Cash Check", rows + [[str(d)] for d in result.differences])
