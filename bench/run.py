@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=0, help="repetitions per variant (default 3, quick 2)")
     p.add_argument("--out", default="bench/results/latest.json", help="where to write the JSON")
     p.add_argument("--report", default="", help="print the table of an existing JSON file and exit")
+    p.add_argument("--merge", nargs="+", default=[], help="combine saved runs (e.g. of different cases) into --out")
     p.add_argument("--child", default="", help=argparse.SUPPRESS)
     p.add_argument("--size", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--result", default="", help=argparse.SUPPRESS)
@@ -210,6 +211,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.report:
         print(table(json.loads(Path(a.report).read_text())))
+        return 0
+    if a.merge:
+        runs = [json.loads(Path(f).read_text()) for f in a.merge]
+        report = dict(runs[0], cases=[e for r in runs for e in r["cases"]], merged_from=[
+            {"file": f, "started": r["started"], "mode": r["mode"], "load_at_start": r["machine"]["load_at_start"]}
+            for f, r in zip(a.merge, runs)])
+        report["growth"] = growth(report["cases"])
+        Path(a.out).write_text(json.dumps(report, indent=1, default=str))
+        print(table(report))
         return 0
     mode = "quick" if a.quick else "full"
     os.environ["UTILBILL_BENCH_MODE"] = mode  # the children size some inputs by it
