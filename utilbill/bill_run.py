@@ -284,17 +284,18 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     if read_rows:
         conn.execute(R.insert(), read_rows)
     ids: dict[str, int] = {}
+    memo: dict = {}
     result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True),
-                          [bill_row(b, job_id=job_id, now=now) for b in new])
+                          [bill_row(b, job_id=job_id, now=now, memo=memo) for b in new])
     for bid, key in result:
         ids[key] = bid
     line_rows, posting_rows = [], []
     for b in new:
         bid = ids[b.bill_key]
         if lines:
-            line_rows.extend(bill_line_rows(b, bid))
+            line_rows.extend(bill_line_rows(b, bid, memo))
         posting_rows.append(bill_posting_row(b, bid, job_id=job_id, clerk=store.clerk, source_file=source_file,
-                                             source_hash=source_hash, now=now))
+                                             source_hash=source_hash, now=now, memo=memo))
     if line_rows:
         conn.execute(BL.insert(), line_rows)
     conn.execute(P.insert(), posting_rows)
@@ -302,7 +303,29 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
 
 
 # The rows post_bills writes, one function per table, so a bulk writer that assigns bill ids
-# itself (the sample-history generator) writes exactly the same rows.
+# itself (the sample-history generator) writes exactly the same rows. `memo`, a dict the
+# caller keeps for one batch, computes the figures of a priced bill once for all the bills
+# that share it (the vectorized path shares one PricedBill among bills priced alike).
+
+def _priced_facts(b: ComputedBill, memo: dict | None) -> tuple:
+    """(total cents, fund parts JSON, months text, wastewater units text, line templates)."""
+    p = b.priced
+    hit = memo.get(id(p)) if memo is not None else None
+    if hit is not None:
+        return hit[1]
+    from .money import to_cents
+
+    lines = tuple((i, l.code, l.description, l.fund, str(l.quantity), str(l.rate), to_cents(l.amount), l.basis)
+                  for i, l in enumerate(p.lines, start=1))
+    funds: dict[str, int] = {}
+    for line in lines:
+        funds[line[3]] = funds.get(line[3], 0) + line[6]
+    parts = "{" + ", ".join(f'"{f}": {c}' for f, c in sorted(funds.items())) + "}"  # json.dumps' text
+    facts = (sum(funds.values()), parts, str(p.months), str(p.wastewater_units), lines)
+    if memo is not None:
+        memo[id(p)] = (p, facts)  # the object is kept, so its id is not reused within the batch
+    return facts
+
 
 def read_row(b: ComputedBill, *, source_file: str | None, job_id: int | None, now: str) -> dict:
     return dict(account_no=b.account_no, read_date=b.period.end, reading=int(b.reading),
@@ -310,38 +333,31 @@ def read_row(b: ComputedBill, *, source_file: str | None, job_id: int | None, no
                 created_at=now)
 
 
-def bill_row(b: ComputedBill, *, job_id: int | None, now: str) -> dict:
-    from .money import to_cents
-
+def bill_row(b: ComputedBill, *, job_id: int | None, now: str, memo: dict | None = None) -> dict:
+    cents, _, months, ww_units, _ = _priced_facts(b, memo)
+    period = b.period
     return dict(
         bill_key=b.bill_key, account_no=b.account_no, job_id=job_id, kind=b.kind, bill_date=b.bill_date,
-        due_date=b.due_date, period_start=b.period.start, period_end=b.period.end,
+        due_date=b.due_date, period_start=period.start, period_end=period.end,
         previous_reading=b.previous_reading, reading=b.reading, units=str(b.units), estimated=b.estimated,
-        rollover=b.rollover, regular=b.regular, months=str(b.priced.months),
+        rollover=b.rollover, regular=b.regular, months=months,
         winter_average=str(b.winter.units_per_month) if b.winter else None,
-        wastewater_units=str(b.priced.wastewater_units), total_cents=to_cents(b.total),
-        replaces_bill_id=None, created_at=now)
+        wastewater_units=ww_units, total_cents=cents, replaces_bill_id=None, created_at=now)
 
 
-def bill_line_rows(b: ComputedBill, bid: int) -> list[dict]:
-    from .money import to_cents
-
-    return [dict(bill_id=bid, seq=i, code=l.code, description=l.description, fund=l.fund,
-                 quantity=str(l.quantity), rate=str(l.rate), amount_cents=to_cents(l.amount), basis=l.basis)
-            for i, l in enumerate(b.lines, start=1)]
+def bill_line_rows(b: ComputedBill, bid: int, memo: dict | None = None) -> list[dict]:
+    return [dict(bill_id=bid, seq=i, code=code, description=desc, fund=fund, quantity=q, rate=rate,
+                 amount_cents=cents, basis=basis)
+            for i, code, desc, fund, q, rate, cents, basis in _priced_facts(b, memo)[4]]
 
 
 def bill_posting_row(b: ComputedBill, bid: int, *, job_id: int | None, clerk: str, source_file: str | None,
-                     source_hash: str | None, now: str) -> dict:
-    import json
-
-    from .money import to_cents
-
-    parts = {f: to_cents(a) for f, a in sorted(b.priced.fund_totals().items())}
+                     source_hash: str | None, now: str, memo: dict | None = None) -> dict:
+    cents, parts, _, _, _ = _priced_facts(b, memo)
     return dict(
         account_no=b.account_no, effective_date=b.bill_date, posted_at=now, kind="bill",
-        amount_cents=to_cents(b.total), due_date=b.due_date, bill_id=bid, reverses_id=None, fund=None,
-        parts=json.dumps(parts), ref=None, reason_code=None, memo=f"{b.kind} bill {b.period}",
+        amount_cents=cents, due_date=b.due_date, bill_id=bid, reverses_id=None, fund=None,
+        parts=parts, ref=None, reason_code=None, memo=f"{b.kind} bill {b.period}",
         batch_id=None, job_id=job_id, clerk=clerk, source_file=source_file, source_hash=source_hash,
         idem_key=f"bill:{b.bill_key}")
 
