@@ -161,3 +161,37 @@ def test_rerunning_any_readings_file_posts_nothing_new(tmp_path_factory, rows):
             bills = conn.execute(select(func.coalesce(func.sum(schema.bills.c.total_cents), 0)).where(
                 schema.bills.c.account_no == acct)).scalar()
             assert balance_cents(conn, acct) == bills  # a balance is the sum of its postings
+
+
+def test_both_bills_workbook_writers_write_the_same_cells(tmp_path):
+    """The Rust writer and the xlsxwriter fallback give the same values, and data text that
+    looks like a formula stays text in both."""
+    from openpyxl import load_workbook
+
+    from utilbill import bills_workbook as bw
+    from utilbill.findings import Finding
+
+    u = _utility(tmp_path)
+    f = _readings(tmp_path / "r.xlsx", [("10-0002-2", date(2026, 11, 1), 560, "actual"),
+                                        ("10-0003-3", date(2026, 11, 1), 700, "actual")])
+    res = bill_run(u, f, run_date=date(2026, 11, 2), post=False)
+    res.findings.append(Finding("a test finding", file="r.xlsx", row=9, column="Account",
+                                value='=HYPERLINK("http://x","y")'))
+    bw._write_rust(res, tmp_path / "rust.xlsx")
+    bw._write_xlsxwriter(res, tmp_path / "xw.xlsx")
+
+    def cells(path):
+        wb = load_workbook(path)
+        out = {}
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.value is not None:
+                        assert c.data_type != "f", f"{ws.title}!{c.coordinate} is a formula"
+                        v = c.value
+                        out[(ws.title, c.coordinate)] = float(v) if isinstance(v, (int, float)) else v
+        return out
+
+    a, b = cells(tmp_path / "rust.xlsx"), cells(tmp_path / "xw.xlsx")
+    assert a == b
+    assert ('=HYPERLINK("http://x","y")' in a.values())
