@@ -36,7 +36,7 @@ from .home import Utility
 from .layouts import READINGS
 from .rates import RateBook
 from .store import schema
-from .store.repo import account_from_row
+from .store.repo import account_from_row, insert_many
 
 HISTORY_DAYS = 500  # enough for a 365-day estimate and last winter's average
 
@@ -282,7 +282,7 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     read_rows = [r for r in read_rows if not any(d == r["read_date"] and t == r["read_type"]
                                                  for d, _, t in reads_have.get(r["account_no"], ()))]
     if read_rows:
-        conn.execute(R.insert(), read_rows)
+        insert_many(conn, R, read_rows)
     ids: dict[str, int] = {}
     memo: dict = {}
     result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True),
@@ -297,8 +297,8 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
         posting_rows.append(bill_posting_row(b, bid, job_id=job_id, clerk=store.clerk, source_file=source_file,
                                              source_hash=source_hash, now=now, memo=memo))
     if line_rows:
-        conn.execute(BL.insert(), line_rows)
-    conn.execute(P.insert(), posting_rows)
+        insert_many(conn, BL, line_rows)
+    insert_many(conn, P, posting_rows)
     return ids, len(bills) - len(new)
 
 

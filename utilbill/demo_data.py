@@ -13,28 +13,26 @@ would, which keeps a 100,000-account store to a sensible size.
 
 from __future__ import annotations
 
-import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
-from operator import itemgetter
 from typing import Callable
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Date, func, select
+from sqlalchemy import func, select
 
 from .accounts import Account
 from .bill_run import BillRequest, bill_line_rows, bill_posting_row, bill_row, compute, read_row
 from .consumption import PastUsage
 from .due_dates import late_charge
 from .home import Utility
-from .money import ZERO, to_cents
+from .money import to_cents
 from .store import schema
 from .store.db import now_iso
-from .store.repo import POSTING_COLUMNS
+from .store.repo import POSTING_COLUMNS, insert_many
 
 FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
          "Joseph Jessica Thomas Sarah Charles Karen Daniel Lisa Matthew Nancy Anthony Betty Mark Sandra Donald "
@@ -346,36 +344,12 @@ class _BulkRows:
     def flush(self) -> None:
         for name in self.TABLES:
             if self.pending[name]:
-                _insert_many(self.conn, getattr(schema, name), self.pending[name])
+                insert_many(self.conn, getattr(schema, name), self.pending[name])
                 self.pending[name] = []
         self.size = 0
         if self.conn.dialect.name == "postgresql":  # ids were given explicitly: move the sequence on
             self.conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('bills', 'id'), "
                                       "(SELECT COALESCE(MAX(id), 1) FROM bills))")
-
-
-def _insert_many(conn, table, rows: list[dict]) -> None:
-    """INSERT the rows (dicts with the same keys). On SQLite the values go straight to the
-    driver, dates as the ISO text SQLAlchemy stores: SQLAlchemy's per-value processing
-    costs four times what SQLite's insert does. Other databases go through SQLAlchemy."""
-    if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), rows)
-        return
-    cols = list(rows[0])
-    dates = [i for i, c in enumerate(cols) if isinstance(table.c[c].type, Date)]
-    get = itemgetter(*cols)
-    if dates:
-        def values(r):
-            v = list(get(r))
-            for i in dates:
-                if v[i] is not None:
-                    v[i] = v[i].isoformat()
-            return tuple(v)
-        params = list(map(values, rows))
-    else:
-        params = list(map(get, rows))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                         params)
 
 
 def _with(a: Account, **kw) -> Account:
