@@ -108,6 +108,13 @@ def load_reads(conn, numbers: Sequence[str]) -> dict[str, list[tuple[date, int, 
     out: dict[str, list] = defaultdict(list)
     if len(numbers) > 5000:
         wanted = set(numbers)
+        if _sqlite(conn):  # the whole table straight from the driver: dates are ISO text
+            fromiso = date.fromisoformat
+            for a, d, rd, t in conn.exec_driver_sql(
+                    "SELECT account_no, read_date, reading, read_type FROM reads ORDER BY account_no, read_date, id"):
+                if a in wanted:
+                    out[a].append((fromiso(d), rd, t))
+            return out
         for a, d, rd, t in conn.execute(q):
             if a in wanted:
                 out[a].append((d, rd, t))
@@ -128,10 +135,23 @@ def load_histories(conn, numbers: Sequence[str], since: date) -> dict[str, list[
          .where(B.c.period_end >= since).order_by(B.c.account_no, B.c.period_end))
     out: dict[str, list[PastUsage]] = defaultdict(list)
     wanted = set(numbers)
+    if _sqlite(conn):  # straight from the driver: dates are ISO text
+        fromiso = date.fromisoformat
+        rows = conn.exec_driver_sql(
+            "SELECT id, account_no, period_start, period_end, units, estimated FROM bills "
+            "WHERE period_end >= ? ORDER BY account_no, period_end", (since.isoformat(),))
+        for bid, a, s, e, units, est in rows:
+            if a in wanted and bid not in cancelled:
+                out[a].append(PastUsage(fromiso(s), fromiso(e), Decimal(units), bool(est)))
+        return out
     for bid, a, s, e, units, est in conn.execute(q):
         if a in wanted and bid not in cancelled:
             out[a].append(PastUsage(s, e, Decimal(units), bool(est)))
     return out
+
+
+def _sqlite(conn) -> bool:
+    return conn.dialect.name == "sqlite"
 
 
 def first_billed(conn, numbers: Sequence[str]) -> dict[str, date]:
@@ -254,7 +274,8 @@ def existing_bill_keys(conn, keys: Sequence[str]) -> set[str]:
     out: set[str] = set()
     if len(keys) > 5000:
         wanted = set(keys)
-        return {k for (k,) in conn.execute(select(B.c.bill_key)) if k in wanted}
+        rows = conn.exec_driver_sql("SELECT bill_key FROM bills") if _sqlite(conn) else conn.execute(select(B.c.bill_key))
+        return {k for (k,) in rows if k in wanted}
     for chunk in _chunks(list(keys)):
         out.update(k for (k,) in conn.execute(select(B.c.bill_key).where(B.c.bill_key.in_(chunk))))
     return out
@@ -276,19 +297,18 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     if not new:
         return {}, len(bills)
     now = now_iso()
-    # reads (skip ones already recorded for that day and type)
-    reads_have = load_reads(conn, sorted({b.account_no for b in new})) if check_existing else {}
-    read_rows = [read_row(b, source_file=source_file, job_id=job_id, now=now) for b in new]
-    read_rows = [r for r in read_rows if not any(d == r["read_date"] and t == r["read_type"]
-                                                 for d, _, t in reads_have.get(r["account_no"], ()))]
-    if read_rows:
-        insert_many(conn, R, read_rows)
-    ids: dict[str, int] = {}
+    # reads: one a day and type per account (the unique constraint skips ones already recorded)
+    insert_many(conn, R, [read_row(b, source_file=source_file, job_id=job_id, now=now) for b in new],
+                skip_duplicates=check_existing)
     memo: dict = {}
-    result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True),
-                          [bill_row(b, job_id=job_id, now=now, memo=memo) for b in new])
-    for bid, key in result:
-        ids[key] = bid
+    bill_rows = [bill_row(b, job_id=job_id, now=now, memo=memo) for b in new]
+    if _sqlite(conn):  # the write lock is held: the ids above the old maximum are ours
+        (top,) = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM bills").one()
+        insert_many(conn, B, bill_rows)
+        ids = {key: bid for bid, key in conn.exec_driver_sql("SELECT id, bill_key FROM bills WHERE id > ?", (top,))}
+    else:
+        result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True), bill_rows)
+        ids = {key: bid for bid, key in result}
     line_rows, posting_rows = [], []
     for b in new:
         bid = ids[b.bill_key]

@@ -226,12 +226,21 @@ def posting_values(**kw) -> dict:
     return {c: kw.get(c) for c in POSTING_COLUMNS}
 
 
-def insert_many(conn, table, rows: list[dict]) -> None:
+def insert_many(conn, table, rows: list[dict], *, skip_duplicates: bool = False) -> None:
     """INSERT the rows (dicts with the same keys). On SQLite the values go straight to the
     driver, dates as the ISO text SQLAlchemy stores: SQLAlchemy's per-value processing
-    costs four times what SQLite's insert does. Other databases go through SQLAlchemy."""
+    costs four times what SQLite's insert does. Other databases go through SQLAlchemy.
+    `skip_duplicates` leaves out rows a unique constraint already holds (ON CONFLICT DO
+    NOTHING, which SQLite and PostgreSQL both understand)."""
+    if not rows:
+        return
     if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), rows)
+        stmt = table.insert()
+        if skip_duplicates:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(table).on_conflict_do_nothing()
+        conn.execute(stmt, rows)
         return
     cols = list(rows[0])
     dates = [i for i, c in enumerate(cols) if isinstance(table.c[c].type, Date)]
@@ -246,5 +255,6 @@ def insert_many(conn, table, rows: list[dict]) -> None:
         params = list(map(values, rows))
     else:
         params = list(map(get, rows))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+    tail = " ON CONFLICT DO NOTHING" if skip_duplicates else ""
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}){tail}",
                          params)
