@@ -8,9 +8,11 @@ if command -v soffice >/dev/null 2>&1; then
   if [ "${ver:-0}" -ge 24 ] 2>/dev/null; then need=0; fi
 fi
 [ "$need" = 1 ] || exit 0
-if [ "$(id -u)" != 0 ]; then
-  echo "LibreOffice 24+ is needed for the formula tests; run this script as root (apt-get)." >&2
-  exit 1
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "warning: LibreOffice 24+ (soffice) is needed to recalculate the formula workbooks in the tests;" >&2
+  echo "         run this script as root on Debian/Ubuntu, or install LibreOffice yourself." >&2
+  echo "         Without it those tests are skipped (and fail under CI=true)." >&2
+  exit 0
 fi
 src=/etc/apt/sources.list.d/debian.sources
 bp=/etc/apt/sources.list.d/utilbill-backports.sources
