@@ -195,3 +195,23 @@ def test_both_bills_workbook_writers_write_the_same_cells(tmp_path):
     a, b = cells(tmp_path / "rust.xlsx"), cells(tmp_path / "xw.xlsx")
     assert a == b
     assert ('=HYPERLINK("http://x","y")' in a.values())
+
+
+def test_late_charges_command_assesses_once(tmp_path):
+    """A bill of 143.68 unpaid after its due date: 1.5% = 2.1552 -> 2.16, posted once."""
+    u = _utility(tmp_path)
+    f = _readings(tmp_path / "r.xlsx", [("10-0002-2", date(2026, 11, 1), 549, "actual")])
+    res = bill_run(u, f, run_date=date(2026, 11, 2))
+    due = res.bills[0].due_date
+    total = res.bills[0].total
+    expected = (total * D("0.015")).quantize(D("0.01"), rounding="ROUND_HALF_UP")
+    day = date.fromordinal(due.toordinal() + 1)
+    r = CliRunner().invoke(app, ["late-charges", "--as-of", day.isoformat(), "--home", str(u.root)])
+    assert r.exit_code == 0, r.output
+    assert f"{expected:,.2f}" in r.output
+    with u.store.read() as conn:
+        assert balance_cents(conn, "10-0002-2") == int((total + expected) * 100)
+    r2 = CliRunner().invoke(app, ["late-charges", "--as-of", day.isoformat(), "--home", str(u.root)])
+    assert "0 late charge(s)" in r2.output
+    with u.store.read() as conn:
+        assert balance_cents(conn, "10-0002-2") == int((total + expected) * 100)

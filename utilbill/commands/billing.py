@@ -66,3 +66,26 @@ def register(app: typer.Typer) -> None:
             console.print(f"This readings file was already run (job {res.already_run_job}); nothing new was posted.")
         if res.output:
             console.print(f"Bills workbook: {res.output}")
+
+    @app.command("late-charges")
+    @friendly_errors
+    def late_charges_cmd(as_of: Optional[str] = typer.Option(None, "--as-of", help="YYYY-MM-DD (default today)."),
+                         preview: bool = typer.Option(False, "--preview", help="List what would be assessed; post nothing."),
+                         home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+        """Assess late charges: 1.5% of each bill still unpaid at the end of its due date, once, the next day."""
+        from datetime import date as _date
+
+        from ..late_charges import assess_late_charges
+
+        u = utility(home, clerk)
+        day = parse_date(as_of, "--as-of") or _date.today()
+        run = assess_late_charges(u, day, post=not preview)
+        t = Table(title=f"Late charges as of {day.isoformat()}" + (" (preview, nothing posted)" if preview else ""))
+        for col in ("account", "bill", "late charge"):
+            t.add_column(col, justify="right" if col == "late charge" else "left")
+        for account, bill_id, amount in run.assessed[:50]:
+            t.add_row(account, str(bill_id), f"{amount:,.2f}")
+        console.print(t)
+        more = " (first 50 shown)" if len(run.assessed) > 50 else ""
+        console.print(f"{len(run.assessed)} late charge(s) for {run.total:,.2f}{more}; {run.checked} bill(s) checked. "
+                      "Bills already charged are not charged again.")
