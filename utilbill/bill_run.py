@@ -110,8 +110,8 @@ def load_reads(conn, numbers: Sequence[str]) -> dict[str, list[tuple[date, int, 
         wanted = set(numbers)
         if _sqlite(conn):  # the whole table straight from the driver: dates are ISO text
             fromiso = date.fromisoformat
-            for a, d, rd, t in conn.exec_driver_sql(
-                    "SELECT account_no, read_date, reading, read_type FROM reads ORDER BY account_no, read_date, id"):
+            for a, d, rd, t in _raw(
+                    conn, "SELECT account_no, read_date, reading, read_type FROM reads ORDER BY account_no, read_date, id"):
                 if a in wanted:
                     out[a].append((fromiso(d), rd, t))
             return out
@@ -137,9 +137,8 @@ def load_histories(conn, numbers: Sequence[str], since: date) -> dict[str, list[
     wanted = set(numbers)
     if _sqlite(conn):  # straight from the driver: dates are ISO text
         fromiso = date.fromisoformat
-        rows = conn.exec_driver_sql(
-            "SELECT id, account_no, period_start, period_end, units, estimated FROM bills "
-            "WHERE period_end >= ? ORDER BY account_no, period_end", (since.isoformat(),))
+        rows = _raw(conn, "SELECT id, account_no, period_start, period_end, units, estimated FROM bills "
+                          "WHERE period_end >= ? ORDER BY account_no, period_end", (since.isoformat(),))
         for bid, a, s, e, units, est in rows:
             if a in wanted and bid not in cancelled:
                 out[a].append(PastUsage(fromiso(s), fromiso(e), Decimal(units), bool(est)))
@@ -152,6 +151,12 @@ def load_histories(conn, numbers: Sequence[str], since: date) -> dict[str, list[
 
 def _sqlite(conn) -> bool:
     return conn.dialect.name == "sqlite"
+
+
+def _raw(conn, sql: str, params: tuple = ()) -> list[tuple]:
+    """All rows of a query, straight from the SQLite driver's cursor inside the transaction
+    (no per-row result processing: dates come back as ISO text)."""
+    return conn.connection.driver_connection.execute(sql, params).fetchall()
 
 
 def first_billed(conn, numbers: Sequence[str]) -> dict[str, date]:
@@ -274,7 +279,7 @@ def existing_bill_keys(conn, keys: Sequence[str]) -> set[str]:
     out: set[str] = set()
     if len(keys) > 5000:
         wanted = set(keys)
-        rows = conn.exec_driver_sql("SELECT bill_key FROM bills") if _sqlite(conn) else conn.execute(select(B.c.bill_key))
+        rows = _raw(conn, "SELECT bill_key FROM bills") if _sqlite(conn) else conn.execute(select(B.c.bill_key))
         return {k for (k,) in rows if k in wanted}
     for chunk in _chunks(list(keys)):
         out.update(k for (k,) in conn.execute(select(B.c.bill_key).where(B.c.bill_key.in_(chunk))))
