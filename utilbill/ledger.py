@@ -136,16 +136,19 @@ def ledger_state(postings: Iterable[Posting], as_of: date) -> LedgerState:
     live = [p for p in live if p.id not in reversed_ids and p.reverses is None]
     # Events by date; on one day charges post before credits so a same-day payment pays them.
     live.sort(key=lambda p: (p.date, 0 if p.amount > 0 else 1, p.id))
+    still_open: list[OpenCharge] = []  # the charges not yet paid in full (a paid one never reopens here)
     for p in live:
         if p.amount > 0:
             oc = OpenCharge(p, {f: a for f, a in p.fund_parts()})
             state.charges.append(oc)
+            still_open.append(oc)
             if state.credit > 0:
                 _apply_credit_pool(state, oc)
         elif p.amount < 0:
             if p.kind == "payment":
                 state.last_payment = p
-            dist = _apply(state.charges, -p.amount)
+            dist = _apply(still_open, -p.amount)
+            still_open = [c for c in still_open if c.unpaid > 0]
             state.credit += dist.get(UNAPPLIED, ZERO)
             state.applications[p.id] = dist
     return state
