@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from .fund_distribution import NewPayment, distribute_new_payments
 from .ledger import Posting
-from .money import from_cents, to_cents
+from .money import to_cents
 from .store import repo, schema
 from .store.db import now_iso
 
@@ -106,20 +106,8 @@ def _stored_keys(conn: Connection, items) -> dict[tuple, int]:
 
 
 def _postings(conn: Connection, numbers: set[str]) -> dict[str, list[Posting]]:
-    """The affected accounts' postings, read in bulk with only the columns the ledger needs
-    (the same conversion as repo.posting_from_row, without a mapping per row)."""
-    P = S.postings
-    cols = (P.c.account_no, P.c.id, P.c.effective_date, P.c.kind, P.c.amount_cents, P.c.due_date, P.c.bill_id,
-            P.c.reverses_id, P.c.parts, P.c.fund, P.c.ref)
-    out: dict[str, list[Posting]] = {}
-    for chunk in _chunks(numbers):
-        for acct, pid, day, kind, cents, due, bill, rev, parts, fund, ref in conn.execute(
-                select(*cols).where(P.c.account_no.in_(chunk)).order_by(P.c.account_no, P.c.id)):
-            split = tuple((f, from_cents(c)) for f, c in json.loads(parts).items()) if parts else ()
-            out.setdefault(acct, []).append(Posting(id=pid, date=day, kind=kind, amount=from_cents(cents),
-                                                    due_date=due, bill_id=bill, reverses=rev, parts=split,
-                                                    fund=fund, ref=ref or ""))
-    return out
+    """The affected accounts' postings, read in bulk."""
+    return repo.postings_by_account(conn, sorted(numbers))
 
 
 def _write(conn: Connection, store, result, job_key: str) -> None:

@@ -82,13 +82,45 @@ def postings_for(conn: Connection, account_no: str) -> list[Posting]:
 
 
 def postings_by_account(conn: Connection, accounts: Iterable[str] | None = None) -> dict[str, list[Posting]]:
-    """Every account's postings in one query (for list jobs over the whole utility)."""
-    q = select(P).order_by(P.c.account_no, P.c.id)
-    if accounts is not None:
-        q = q.where(P.c.account_no.in_(list(accounts)))
+    """Every account's postings (or the given accounts'), in bulk, oldest first.
+
+    On SQLite the rows come straight from the driver's cursor (dates as ISO text, fund parts
+    parsed once per distinct text): list jobs and batch posting read whole ledgers this way."""
     out: dict[str, list[Posting]] = {}
-    for r in conn.execute(q):
-        out.setdefault(r._mapping["account_no"], []).append(posting_from_row(r))
+    if conn.dialect.name != "sqlite":
+        q = select(P).order_by(P.c.account_no, P.c.id)
+        if accounts is not None:
+            q = q.where(P.c.account_no.in_(list(accounts)))
+        for r in conn.execute(q):
+            out.setdefault(r._mapping["account_no"], []).append(posting_from_row(r))
+        return out
+    sql = ("SELECT account_no, id, effective_date, kind, amount_cents, due_date, bill_id, reverses_id, parts, fund, ref "
+           "FROM postings{} ORDER BY account_no, id")
+    cursor = conn.connection.driver_connection
+    if accounts is None:
+        batches = [cursor.execute(sql.format("")).fetchall()]
+    else:
+        numbers = list(dict.fromkeys(accounts))
+        batches = [cursor.execute(sql.format(f" WHERE account_no IN ({','.join('?' * len(chunk))})"), chunk).fetchall()
+                   for chunk in (numbers[i:i + 900] for i in range(0, len(numbers), 900))]
+    fromiso, parsed, money = date.fromisoformat, {}, {}
+
+    def cents(c: int) -> Decimal:
+        d = money.get(c)
+        if d is None:
+            d = money[c] = from_cents(c)
+        return d
+
+    for rows in batches:
+        for acct, pid, day, kind, amount, due, bill, rev, parts, fund, ref in rows:
+            split = ()
+            if parts:
+                split = parsed.get(parts)
+                if split is None:
+                    split = parsed[parts] = tuple((f, cents(c)) for f, c in json.loads(parts).items())
+            out.setdefault(acct, []).append(Posting(
+                id=pid, date=fromiso(day), kind=kind, amount=cents(amount), due_date=fromiso(due) if due else None,
+                bill_id=bill, reverses=rev, parts=split, fund=fund, ref=ref or ""))
     return out
 
 
