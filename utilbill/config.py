@@ -298,15 +298,19 @@ def policy_from_dict(raw, file="utility.yaml") -> Policy:
     return Policy(**parts, calendar_config=calendar_config, calendar=calendar)
 
 
+def read_yaml(path: Path, error: type[ValueError], what: str):
+    """A YAML file's content; a missing or malformed file raises `error(file, "(file)", reason)`."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(path, "(file)", f"{what} not found") from None
+    except yaml.YAMLError as e:
+        raise error(path, "(file)", f"not valid YAML: {e}") from None
+
+
 def load_policy(path: str | Path) -> Policy:
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(path, "(file)", "configuration file not found") from None
-    except yaml.YAMLError as e:
-        raise ConfigError(path, "(file)", f"not valid YAML: {e}") from None
-    return policy_from_dict(raw, file=path)
+    return policy_from_dict(read_yaml(path, ConfigError, "configuration file"), file=path)
 
 
 def example_policy() -> Policy:

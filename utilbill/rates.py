@@ -14,8 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Mapping
 
-import yaml
-
 from .money import MoneyError, to_decimal
 from .periods import ServicePeriod
 
@@ -171,14 +169,10 @@ def _class_rates(file, key: str, raw) -> ClassRates:
 
 
 def load_rates(path: str | Path) -> RateBook:
+    from .config import read_yaml
+
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RateFileError(path, "(file)", "rate file not found") from None
-    except yaml.YAMLError as e:
-        raise RateFileError(path, "(file)", f"not valid YAML: {e}") from None
-    return rates_from_dict(raw, source=path)
+    return rates_from_dict(read_yaml(path, RateFileError, "rate file"), source=path)
 
 
 def rates_from_dict(raw, source="rates") -> RateBook:
