@@ -10,7 +10,7 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
 if [ "${1:-}" = "--dev" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev,server]'
-  bash scripts/install-libreoffice.sh
+  bash scripts/install-test-tools.sh
 else
   .venv/bin/python -m pip install --quiet -e .
 fi

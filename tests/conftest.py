@@ -21,7 +21,7 @@ def libreoffice() -> str:
 
     exe = soffice_path()
     if exe is None:
-        message = "LibreOffice (soffice) is not installed; run scripts/install-libreoffice.sh"
+        message = "LibreOffice (soffice) is not installed; run scripts/install-test-tools.sh"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)

@@ -53,7 +53,7 @@ def convert(src, fmt: str, outdir, *, timeout: float = 300) -> Path:
     ("xlsx", "xls", "ods", "pdf", or a full filter string) in `outdir`; returns the new file."""
     exe = soffice_path()
     if exe is None:
-        raise RecalcError("LibreOffice (soffice) is not installed; run scripts/install-libreoffice.sh")
+        raise RecalcError("LibreOffice (soffice) is not installed; run scripts/install-test-tools.sh")
     src, outdir = Path(src).resolve(), Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="utilbill-lo-") as tmp:
