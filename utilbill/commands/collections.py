@@ -45,18 +45,14 @@ from ..collections_workbooks import (
 from ..credit_jobs import credit_profile_for, portfolio
 from ..money import fmt_money, to_money
 from ..returned_payment_job import returned_payment
-from .common import ClerkOpt, HomeOpt, console, friendly_errors, utility
+from .common import ClerkOpt, HomeOpt, console, friendly_errors, parse_date, utility
 
 AsOf = typer.Option(None, "--as-of", help="Date (YYYY-MM-DD); default today.")
 
 
 def _day(text: str | None) -> date:
-    if not text:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    """An --as-of style option: the date given, else today."""
+    return parse_date(text or None) or date.today()
 
 
 def _money(text: str) -> Decimal:

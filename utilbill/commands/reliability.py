@@ -3,21 +3,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.table import Table
 
-from .common import ClerkOpt, HomeOpt, console, err_console, friendly_errors, utility
+from .common import ClerkOpt, HomeOpt, console, err_console, friendly_errors, parse_date, utility
 
 
 def _date(text: str, name: str) -> date:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=name)
+    return parse_date(text, name)
 
 
 def print_report(report, limit: int = 200) -> None:
