@@ -24,9 +24,18 @@ SEED = 2026
 
 
 def generator_stamp() -> str:
+    """A short hash of what decides the generated data: the generator's source and the
+    example configuration, less the `store:` section (where the store lives and how it is
+    backed up do not change a single generated row)."""
+    import yaml
+
     h = hashlib.sha256()
-    for p in [ROOT / "utilbill" / "demo_data.py", *sorted((ROOT / "utilbill" / "example").glob("*.yaml"))]:
-        h.update(p.read_bytes())
+    h.update((ROOT / "utilbill" / "demo_data.py").read_bytes())
+    for p in sorted((ROOT / "utilbill" / "example").glob("*.yaml")):
+        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        if isinstance(doc, dict):
+            doc.pop("store", None)
+        h.update(p.name.encode() + json.dumps(doc, sort_keys=True, default=str).encode())
     return h.hexdigest()[:8]
 
 
