@@ -36,6 +36,7 @@ from .home import Utility
 from .layouts import READINGS
 from .rates import RateBook
 from .store import schema
+from .bill_run_lookup import ReadFacts
 from .store.repo import account_from_row, insert_many
 
 HISTORY_DAYS = 500  # enough for a 365-day estimate and last winter's average
@@ -172,20 +173,55 @@ def first_billed(conn, numbers: Sequence[str]) -> dict[str, date]:
 # --- checking rows -------------------------------------------------------------------------
 
 def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
-            estimate_missing: bool, cycle: str | None = None) -> tuple[list[BillRequest], list[Finding]]:
-    """Check every row against the store; return billable requests and the held-out rows."""
+            estimate_missing: bool, cycle: str | None = None,
+            winter_months: Sequence[int] | None = None) -> tuple[list[BillRequest], list[Finding]]:
+    """Check every row against the store; return billable requests and the held-out rows.
+
+    With `winter_months` (the policy's), a request's history holds what its bill reads: the
+    winter-month bills for the winter average, and every bill of the look-back only where
+    the bill estimates usage or checks a reading below the previous one. Without it every
+    request gets its whole recent history."""
     findings: list[Finding] = []
-    numbers = sorted({r["account"] for r in rows if r.get("account")})
+    first_date: dict[str, date | None] = {}  # account -> the read date of its first row
+    for r in rows:
+        if r.get("account") and r["account"] not in first_date:
+            first_date[r["account"]] = r.get("read_date")
+    numbers = sorted(first_date)
+    on_sheet = set(numbers)
     if estimate_missing and cycle:
         A = schema.accounts
         for (a,) in conn.execute(select(A.c.account_no).where(A.c.cycle == cycle, A.c.status == "active")):
-            if a not in numbers:
+            if a not in first_date:
                 numbers.append(a)
-    accounts = load_accounts(conn, numbers)
-    reads = load_reads(conn, numbers)
+                first_date[a] = run_date
+    wanted = {a: d for a, d in first_date.items() if d is not None}
     min_date = min((r["read_date"] for r in rows if r.get("read_date")), default=run_date)
-    histories = load_histories(conn, numbers, min_date - timedelta(days=HISTORY_DAYS))
-    earliest_bill = first_billed(conn, numbers)
+    since = min_date - timedelta(days=HISTORY_DAYS)
+    if _sqlite(conn):
+        from . import bill_run_lookup as look
+
+        accounts = look.accounts_by_number(conn, numbers)
+        facts = look.read_facts(conn, wanted)
+        earliest_bill = look.first_billed(conn, numbers)
+        if winter_months is None:
+            full = set(numbers)
+        else:
+            full = {a for a in numbers if a not in on_sheet}  # estimated, without a row
+            for r in rows:
+                a, reading = r.get("account"), r.get("reading")
+                prior = facts[a].prior if a in facts else None
+                if ((r.get("read_type") or "actual") == "estimate" or reading is None
+                        or (prior is not None and reading < prior[1])):
+                    full.add(a)
+        until = date(max(wanted.values(), default=run_date).year, 12, 31)
+        histories = look.histories(conn, sorted(full & set(accounts)), sorted(set(accounts) - full), since=since,
+                                   until=until, winter_months=winter_months or ())
+    else:
+        accounts = load_accounts(conn, numbers)
+        all_reads = load_reads(conn, numbers)
+        facts = {a: _facts(all_reads.get(a, []), d) for a, d in wanted.items()}
+        histories = load_histories(conn, numbers, since)
+        earliest_bill = first_billed(conn, numbers)
 
     def kind_for(acct: str, prev_date: date) -> str:
         first = earliest_bill.get(acct)
@@ -195,6 +231,7 @@ def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
         findings.append(Finding(reason, file=source, sheet=sheet, row=row, column=column, value=value,
                                 account=account))
 
+    no_reads = ReadFacts()
     seen: dict[str, int] = {}
     requests: list[BillRequest] = []
     for r in rows:
@@ -216,21 +253,19 @@ def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
         if reading is None and read_type != "estimate" and not estimate_missing:
             bad(rown, "reading", "", "reading is blank; enter it, or mark the row 'estimate' to estimate it", acct)
             continue
-        prior = [x for x in reads.get(acct, []) if x[0] < r["read_date"]]
-        same_day = [x for x in reads.get(acct, []) if x[0] == r["read_date"]]
-        later = [x for x in reads.get(acct, []) if x[0] > r["read_date"]]
-        if later:
+        f = facts.get(acct, no_reads)
+        if f.latest_later is not None:
             bad(rown, "read_date", r["read_date"],
-                f"read date {r['read_date']} is before the account's last read {later[-1][0]}", acct)
+                f"read date {r['read_date']} is before the account's last read {f.latest_later}", acct)
             continue
-        if not prior:
+        if f.prior is None:
             bad(rown, "read_date", r["read_date"], f"no earlier read for account {acct} (set its initial reading)", acct)
             continue
-        if same_day and reading is not None and all(x[1] != reading for x in same_day):
-            bad(rown, "reading", reading, f"a different reading ({same_day[0][1]}) is already recorded for "
+        if f.same_day and reading is not None and all(x != reading for x in f.same_day):
+            bad(rown, "reading", reading, f"a different reading ({f.same_day[0]}) is already recorded for "
                                           f"{r['read_date']}; correct it with 'utilbill adjust cancel-rebill'", acct)
             continue
-        prev_date, prev_reading, _ = prior[-1]
+        prev_date, prev_reading, _ = f.prior
         hist = tuple(histories.get(acct, ()))
         kind = kind_for(acct, prev_date)
         requests.append(BillRequest(rown, account, prev_date, prev_reading, r["read_date"],
@@ -238,12 +273,20 @@ def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
     if estimate_missing and cycle:
         A_missing = [a for a in numbers if a not in seen and a in accounts and accounts[a].status == "active"]
         for acct in A_missing:
-            prior = [x for x in reads.get(acct, []) if x[0] < run_date]
-            if not prior:
+            prior = facts.get(acct, no_reads).prior
+            if prior is None:
                 continue
-            requests.append(BillRequest(0, accounts[acct], prior[-1][0], prior[-1][1], run_date, None,
-                                        tuple(histories.get(acct, ())), kind_for(acct, prior[-1][0])))
+            requests.append(BillRequest(0, accounts[acct], prior[0], prior[1], run_date, None,
+                                        tuple(histories.get(acct, ())), kind_for(acct, prior[0])))
     return requests, findings
+
+
+def _facts(reads: list[tuple[date, int, str]], day: date) -> ReadFacts:
+    """ReadFacts from an account's reads in (date, entry) order."""
+    prior = [x for x in reads if x[0] < day]
+    later = [x for x in reads if x[0] > day]
+    return ReadFacts(prior=prior[-1] if prior else None, same_day=[x[1] for x in reads if x[0] == day],
+                     latest_later=later[-1][0] if later else None)
 
 
 def compute_reference(requests: Sequence[BillRequest], policy: Policy, rates: RateBook, bill_date: date,
@@ -297,7 +340,15 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     from .store.db import now_iso
 
     B, BL, P, R = schema.bills, schema.bill_lines, schema.postings, schema.reads
-    existing = existing_bill_keys(conn, [b.bill_key for b in bills]) if check_existing else set()
+    existing: set[str] = set()
+    if check_existing:
+        keys = [b.bill_key for b in bills]
+        if _sqlite(conn):
+            from .bill_run_lookup import existing_bill_keys as stored_keys
+
+            existing = stored_keys(conn, keys)
+        else:
+            existing = existing_bill_keys(conn, keys)
     new = [b for b in bills if b.bill_key not in existing]
     if not new:
         return {}, len(bills)
@@ -430,7 +481,8 @@ def bill_run_rows(u: Utility, table, *, source: str, run_date: date | None = Non
 
         previous = find_job(conn, job_key)
         requests, problems = prepare(rows, source=name, sheet=READINGS.sheet, conn=conn, run_date=run_date,
-                                     estimate_missing=estimate_missing, cycle=cycle)
+                                     estimate_missing=estimate_missing, cycle=cycle,
+                                     winter_months=u.policy.billing.winter_months)
     result.findings.extend(problems)
     say(f"computing {len(requests)} bills")
     bills, problems = compute(requests, u.policy, u.rates, run_date, engine=engine, source=name,

@@ -35,8 +35,15 @@ def _v1_create(conn: Connection) -> None:
             )
 
 
+def _v2_reversals_index(conn: Connection) -> None:
+    # a store created at version 1 by this code already has it (create_all builds the
+    # current schema): create it only where missing
+    schema.POSTINGS_REVERSES_INDEX.create(conn, checkfirst=True)
+
+
 MIGRATIONS = [
     ("create the tables and the append-only rules", _v1_create),
+    ("a partial index of reversal postings (cancelled bills without a full scan)", _v2_reversals_index),
 ]
 
 

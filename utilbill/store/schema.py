@@ -144,6 +144,11 @@ postings = Table(
     Column("idem_key", String(160), unique=True),
 )
 Index("ix_postings_account", postings.c.account_no, postings.c.effective_date)
+# Reversals are few; this partial index finds them (and so the cancelled bills) without
+# reading every posting. Added by migration 2.
+POSTINGS_REVERSES_INDEX = Index("ix_postings_reverses", postings.c.reverses_id,
+                                sqlite_where=postings.c.reverses_id.isnot(None),
+                                postgresql_where=postings.c.reverses_id.isnot(None))
 
 deposits = Table(
     "deposits", metadata,

@@ -1,0 +1,165 @@
+"""What a bill run needs to know from the store about the accounts in a readings file,
+looked up in bulk (domain §3: the checks before a bill is computed).
+
+For every account on the sheet the run needs: the account itself; its last read before the
+sheet's read date (the bill's start), any read already recorded on that date (a re-run, or
+a conflicting reading) and the latest read after it (a sheet older than the store); whether
+it has been billed before (first bill or regular); and the billed periods its bill looks
+at: the winter-month bills that set the winter average, and, where the bill estimates usage
+or checks a reading below the previous one, the bills of the estimate's look-back.
+
+On SQLite each of these is one query that walks the readings' accounts (passed as a JSON
+array, read by `json_each`) through the store's indexes, so the cost follows the size of
+the sheet, not the size of the store: a 100,000-account run against two years of history
+reads about a quarter of a million bill rows instead of every read, bill and posting.
+Other databases use the whole-table loaders in utilbill.bill_run.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Iterable, Mapping
+
+from .accounts import Account
+from .consumption import PastUsage
+
+
+@dataclass
+class ReadFacts:
+    """An account's reads around one read date."""
+
+    prior: tuple[date, int, str] | None = None  # the last read before it (date, reading, type)
+    same_day: list[int] = field(default_factory=list)  # readings already recorded on it
+    latest_later: date | None = None  # the latest read after it
+
+
+def _raw(conn, sql: str, params: tuple = ()) -> list[tuple]:
+    return conn.connection.driver_connection.execute(sql, params).fetchall()
+
+
+def accounts_by_number(conn, numbers: Iterable[str]) -> dict[str, Account]:
+    """The accounts with these numbers (unknown numbers are simply absent)."""
+    cur = conn.connection.driver_connection.execute(
+        "SELECT a.* FROM json_each(?) j JOIN accounts a ON a.account_no = j.value", (json.dumps(list(numbers)),))
+    names = [d[0] for d in cur.description]
+    fromiso = date.fromisoformat
+    out: dict[str, Account] = {}
+    for row in cur.fetchall():
+        m = dict(zip(names, row))
+        out[m["account_no"]] = Account(
+            account_no=m["account_no"], premise_id=m["premise_id"], account_class=m["account_class"],
+            status=m["status"], customer_name=m["customer_name"], customer_role=m["customer_role"],
+            service_address=m["service_address"], mailing_address=m["mailing_address"],
+            meter_size=m["meter_size"], service_start=fromiso(m["service_start"]), meter_dials=m["meter_dials"],
+            meter_id=m["meter_id"], service_end=fromiso(m["service_end"]) if m["service_end"] else None,
+            email=m["email"], phone=m["phone"], notice_delivery=m["notice_delivery"], owner_name=m["owner_name"],
+            landlord_name=m["landlord_name"], landlord_address=m["landlord_address"],
+            third_party_name=m["third_party_name"], third_party_address=m["third_party_address"],
+            flags=frozenset(f for f in (m["flags"] or "").split(",") if f),
+            cash_only=bool(m["cash_only"]), cycle=m["cycle"],
+            winter_average_override=Decimal(m["winter_average_override"]) if m["winter_average_override"] else None,
+        )
+    return out
+
+
+def read_facts(conn, wanted: Mapping[str, date]) -> dict[str, ReadFacts]:
+    """For each account -> read date: its reads before, on and after that date."""
+    pairs = json.dumps([[a, d.isoformat()] for a, d in wanted.items()])
+    fromiso = date.fromisoformat
+    out = {a: ReadFacts() for a in wanted}
+    # the last read before the date: the newest by date, then by entry order, as a sorted
+    # history's last element
+    for a, d, reading, kind in _raw(conn, """
+            WITH run(a, d) AS (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
+            SELECT x.account_no, x.read_date, x.reading, x.read_type
+            FROM run JOIN reads x ON x.id = (
+                SELECT y.id FROM reads y WHERE y.account_no = run.a AND y.read_date < run.d
+                ORDER BY y.read_date DESC, y.id DESC LIMIT 1)""", (pairs,)):
+        out[a].prior = (fromiso(d), reading, kind)
+    # reads on or after the date: none on a normal run
+    for a, d, reading in _raw(conn, """
+            WITH run(a, d) AS (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
+            SELECT x.account_no, x.read_date, x.reading FROM run
+            JOIN reads x ON x.account_no = run.a AND x.read_date >= run.d
+            ORDER BY x.account_no, x.read_date, x.id""", (pairs,)):
+        f, day = out[a], fromiso(d)
+        if day == wanted[a]:
+            f.same_day.append(reading)
+        elif f.latest_later is None or day > f.latest_later:
+            f.latest_later = day
+    return out
+
+
+def first_billed(conn, numbers: Iterable[str]) -> dict[str, date]:
+    """Each account's earliest billed period end (an account with none has had no bill)."""
+    return {a: date.fromisoformat(d) for a, d in _raw(conn, """
+            SELECT j.value, (SELECT MIN(b.period_end) FROM bills b WHERE b.account_no = j.value)
+            FROM json_each(?) j""", (json.dumps(list(numbers)),)) if d is not None}
+
+
+def winter_ranges(since: date, until: date, months: Iterable[int]) -> list[tuple[date, date]]:
+    """The winter months between two dates, as inclusive date ranges (adjacent months merged)."""
+    out: list[tuple[date, date]] = []
+    for year in range(since.year, until.year + 1):
+        for m in sorted(set(months)):
+            lo, hi = date(year, m, 1), date(year, m, calendar.monthrange(year, m)[1])
+            lo, hi = max(lo, since), min(hi, until)
+            if lo > hi:
+                continue
+            if out and (lo - out[-1][1]).days == 1:
+                out[-1] = (out[-1][0], hi)
+            else:
+                out.append((lo, hi))
+    return out
+
+
+def histories(conn, full: Iterable[str], winter_only: Iterable[str], *, since: date, until: date,
+              winter_months: Iterable[int]) -> dict[str, list[PastUsage]]:
+    """Live (not cancelled) billed periods ending on or after `since`, in period order: every
+    one for the accounts in `full`, only those ending in a winter month for the rest (all the
+    winter average reads)."""
+    cancelled = {b for (b,) in _raw(conn, """
+            SELECT o.bill_id FROM postings p JOIN postings o ON o.id = p.reverses_id
+            WHERE p.reverses_id IS NOT NULL AND o.kind = 'bill'""")}
+    rows: list[tuple] = []
+    full = list(full)
+    if full:
+        rows += _raw(conn, """
+            SELECT b.id, b.account_no, b.period_start, b.period_end, b.units, b.estimated
+            FROM json_each(?) j JOIN bills b ON b.account_no = j.value AND b.period_end >= ?""",
+                     (json.dumps(full), since.isoformat()))
+    others = json.dumps(list(winter_only))
+    for lo, hi in winter_ranges(since, until, winter_months):
+        rows += _raw(conn, """
+            SELECT b.id, b.account_no, b.period_start, b.period_end, b.units, b.estimated
+            FROM json_each(?) j JOIN bills b ON b.account_no = j.value AND b.period_end BETWEEN ? AND ?""",
+                     (others, lo.isoformat(), hi.isoformat()))
+    rows.sort(key=lambda r: (r[1], r[3]))  # account, period end (as the whole-table loader orders)
+    days: dict[str, date] = {}
+    amounts: dict[str, Decimal] = {}
+
+    def day(text: str) -> date:
+        d = days.get(text)
+        if d is None:
+            d = days[text] = date.fromisoformat(text)
+        return d
+
+    out: dict[str, list[PastUsage]] = {}
+    for bid, a, s, e, units, est in rows:
+        if bid in cancelled:
+            continue
+        u = amounts.get(units)
+        if u is None:
+            u = amounts[units] = Decimal(units)
+        out.setdefault(a, []).append(PastUsage(day(s), day(e), u, bool(est)))
+    return out
+
+
+def existing_bill_keys(conn, keys: Iterable[str]) -> set[str]:
+    """Which of these bill keys the store already holds."""
+    return {k for (k,) in _raw(conn, "SELECT b.bill_key FROM json_each(?) j JOIN bills b ON b.bill_key = j.value",
+                                (json.dumps(list(keys)),))}
