@@ -25,11 +25,14 @@ QTY = Decimal("0.000000001")
 
 def round_fraction(value: Fraction) -> Decimal:
     """An exact fraction rounded half away from zero to the cent."""
-    sign = -1 if value < 0 else 1
-    cents_x2 = abs(value) * 200  # twice the cents
-    whole = int(cents_x2)  # floor for non-negatives
-    cents = (whole + 1) // 2  # round half up on |value|
-    return (Decimal(sign * cents) / 100).quantize(CENT)
+    return round_ratio(value.numerator, value.denominator)
+
+
+def round_ratio(numerator: int, denominator: int) -> Decimal:
+    """`numerator / denominator` (denominator > 0) rounded half away from zero to the cent, in
+    integer arithmetic: floor(twice the cents of |value|), plus one, halved."""
+    cents = (abs(numerator) * 200 // denominator + 1) // 2
+    return (Decimal(-cents if numerator < 0 else cents) / 100).quantize(CENT)
 
 
 def qty(value: Fraction) -> Decimal:

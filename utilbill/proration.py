@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from .money import allocate
-from .pricing import frac, round_fraction
+from .pricing import frac, round_fraction, round_ratio
 
 
 def prorate(amount, days: int, basis_days: int = 30) -> Decimal:
@@ -23,6 +23,11 @@ def prorate(amount, days: int, basis_days: int = 30) -> Decimal:
         raise ValueError("basis_days must be positive")
     if days < 0:
         raise ValueError("days must not be negative")
+    if type(amount) is Decimal and type(days) is int and type(basis_days) is int and amount.is_finite():
+        # the common case (money from a cell, whole days), without building Fractions: the same
+        # exact ratio amount x days / basis_days, rounded once (tests/test_proration.py compares)
+        numerator, denominator = amount.as_integer_ratio()
+        return round_ratio(numerator * days, denominator * basis_days)
     return round_fraction(frac(amount) * Fraction(days, basis_days))
 
 
