@@ -9,7 +9,8 @@ calculator (ARRANGEMENT_SCHEDULE) and in the agreement letter.
 - Installment = (past due - down) / n rounded DOWN to the cent; the last takes the
   remainder, so the installments add up to the financed amount exactly.
 - Due dates count whole months from the first due date, never from the previous one:
-  first_due + relativedelta(months=k) gives Jan 31 -> Feb 28/29 -> Mar 31.
+  months_after(first_due, k) gives Jan 31 -> Feb 28/29 -> Mar 31 (what dateutil's
+  first_due + relativedelta(months=k) gives, without its cost on every installment).
 - Not eligible when an arrangement was broken in the last 12 months, unless a supervisor
   overrides (the override and its reason are recorded as such).
 - Broken = an installment (or the down payment, due the day it is made, or a bill posted
@@ -29,7 +30,7 @@ from dateutil.relativedelta import relativedelta
 
 from .config import ArrangementPolicy
 from .ledger import Posting
-from .money import ZERO, fmt_money, round_down_cent, round_line
+from .money import ZERO, fmt_money, from_cents, round_down_cent, round_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,14 @@ def schedule(past_due: Decimal, down: Decimal, n: int, first_due: date,
     financed 200.00; 200.00 / 3 = 66.666... -> 66.66, 66.66, last 200.00 - 133.32 = 66.68,
     due 2026-01-31, 2026-02-28, 2026-03-31.
     """
+    return [Installment(number, due, from_cents(amount), from_cents(remaining))
+            for number, due, amount, remaining in schedule_cents(past_due, down, n, first_due, policy)]
+
+
+def schedule_cents(past_due: Decimal, down: Decimal, n: int, first_due: date,
+                   policy: ArrangementPolicy | None = None) -> list[tuple[int, date, int, int]]:
+    """`schedule` as plain rows of integer cents: (number, due date, amount, remaining after
+    it). The worksheet function ARRANGEMENT_SCHEDULE spills these without building records."""
     past_due, down = round_line(Decimal(past_due)), round_line(Decimal(down))
     if n < 1:
         raise ValueError("an arrangement needs at least one installment")
@@ -59,13 +68,47 @@ def schedule(past_due: Decimal, down: Decimal, n: int, first_due: date,
         raise ValueError("the down payment must be between 0 and the past-due amount")
     financed = past_due - down
     each = round_down_cent(financed / n)
-    out: list[Installment] = []
-    paid = ZERO
-    for k in range(n):
-        amount = each if k < n - 1 else financed - paid
+    financed, each = int(financed.scaleb(2)), int(each.scaleb(2))  # whole cents: exact
+    out: list[tuple[int, date, int, int]] = []
+    paid, last = 0, n - 1
+    for k, due in enumerate(monthly_dates(first_due, n)):
+        amount = each if k < last else financed - paid
         paid += amount
-        out.append(Installment(k + 1, first_due + relativedelta(months=k), amount, financed - paid))
+        out.append((k + 1, due, amount, financed - paid))
     return out
+
+
+def monthly_dates(anchor: date, count: int) -> list[date]:
+    """`count` due dates a month apart, each counted from `anchor` (months_after(anchor, k))."""
+    if type(anchor) is not date or anchor.day > 28:
+        return [months_after(anchor, k) for k in range(count)]
+    base, day = anchor.year * 12 + anchor.month - 1, anchor.day  # a day every month has
+    out = []
+    for k in range(count):
+        year, month0 = divmod(base + k, 12)
+        out.append(date(year, month0 + 1, day))
+    return out
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def months_after(anchor: date, months: int) -> date:
+    """The same day `months` whole months after `anchor` (before it when negative), the day
+    clamped to the month's length: Jan 31 + 1 -> Feb 28 (Feb 29 in a leap year), + 2 -> Mar 31.
+    Same result, type and errors as ``anchor + relativedelta(months=months)``."""
+    if type(anchor) is not date and not isinstance(anchor, date):
+        raise TypeError(f"months_after needs a date, not {type(anchor).__name__}")
+    year, month0 = divmod(anchor.year * 12 + anchor.month - 1 + months, 12)
+    month, day = month0 + 1, anchor.day
+    if day > 28:
+        last = _MONTH_DAYS[month0]
+        if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+            last = 29
+        day = min(day, last)
+    if type(anchor) is date:
+        return date(year, month, day)
+    return anchor.replace(year=year, month=month, day=day)
 
 
 @dataclass(frozen=True, slots=True)
