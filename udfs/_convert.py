@@ -23,7 +23,11 @@ from decimal import Decimal
 
 from utilbill.findings import FindingsError
 from utilbill.layouts_core import date_from_number, date_from_text
-from utilbill.money import MoneyError, to_decimal, to_money
+from utilbill.money import MoneyError, round_line, to_decimal, to_money
+
+# Whole floats below 2**53 are exact integers whose repr shows every digit, so int(value) is what
+# the general path (Decimal(repr(value))) gives; beyond, repr may round (1e23 is not 10**23).
+_EXACT_FLOAT_INT = 2.0 ** 53
 
 
 class ExcelArgError(ValueError):
@@ -54,6 +58,11 @@ def is_blank(value, *, zero_is_blank: bool = True) -> bool:
 
 def arg_date(value, name: str, *, required: bool = True) -> date | None:
     """A date argument: a date/datetime, an Excel serial number, or date text."""
+    kind = type(value)
+    if kind is datetime:  # the common cells first, as the general path below would take them
+        return value.date()
+    if kind is date:
+        return value
     value = scalar(value)
     if is_blank(value):
         if required:
@@ -82,6 +91,12 @@ def arg_date(value, name: str, *, required: bool = True) -> date | None:
 def arg_int(value, name: str, *, required: bool = True, default: int | None = None,
             zero_is_blank: bool = False) -> int | None:
     """A whole number (Excel hands whole numbers over as floats)."""
+    kind = type(value)
+    if kind is float:  # the common cells first, as the general path below would take them
+        if value.is_integer() and -_EXACT_FLOAT_INT < value < _EXACT_FLOAT_INT and (value or not zero_is_blank):
+            return int(value)
+    elif kind is int and (value or not zero_is_blank):
+        return value
     value = scalar(value)
     if is_blank(value, zero_is_blank=zero_is_blank):
         if required and default is None:
@@ -111,6 +126,12 @@ def arg_decimal(value, name: str, *, required: bool = True, zero_is_blank: bool 
 
 def arg_money(value, name: str, *, required: bool = True) -> Decimal | None:
     """An amount of money to the cent (62.4, "62.40", "$1,062.40", "(5.00)")."""
+    kind = type(value)
+    if kind is float:  # the common cells first, as the general path below would take them
+        if value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
+            return round_line(Decimal(repr(value)))
+    elif kind is int:
+        return round_line(Decimal(value))
     value = scalar(value)
     if is_blank(value, zero_is_blank=False):
         if required:
@@ -141,6 +162,12 @@ def arg_text(value, name: str, *, required: bool = True) -> str | None:
 def out_money(amount: Decimal | None):
     """Money for a cell: a float, made only here (the engine stays exact)."""
     return None if amount is None else float(amount)
+
+
+def out_cents(cents: int):
+    """Integer cents for a cell: the float nearest cents / 100 (int division is correctly
+    rounded, so it is the same float as out_money of the Decimal amount)."""
+    return cents / 100
 
 
 def out_number(number: Decimal | None):

@@ -2,7 +2,7 @@
 after a notice, and an account's past due, last payment and credit score.
 
 Thin adapters (design.md): convert the Excel arguments (udfs._convert), call the engine
-function the command line uses (utilbill.arrangements.schedule, utilbill.notices,
+function the command line uses (utilbill.arrangements.schedule_cents, utilbill.notices,
 utilbill.collections_jobs, utilbill.credit_jobs), convert the result back.
 """
 
@@ -12,14 +12,14 @@ from datetime import date
 
 import xlwings as xw
 
-from utilbill.arrangements import schedule
+from utilbill.arrangements import schedule_cents
 from utilbill.collections_jobs import last_payment_date_for, past_due_for
 from utilbill.credit_jobs import credit_profile_for
 from utilbill.notices import earliest_turnoff as earliest_turnoff_rule
 from utilbill.store import repo
 
 from . import _context
-from ._convert import ExcelArgError, arg_date, arg_int, arg_money, arg_text, excel_errors, out_money
+from ._convert import ExcelArgError, arg_date, arg_int, arg_money, arg_text, excel_errors, out_cents, out_money
 
 __all__ = ["arrangement_schedule", "earliest_turnoff", "past_due", "last_payment_date", "credit_score"]
 
@@ -31,18 +31,20 @@ __all__ = ["arrangement_schedule", "earliest_turnoff", "past_due", "last_payment
 @xw.arg("first_due", doc="Due date of the first installment")
 def arrangement_schedule(past_due, down_payment, installments, first_due):
     """The installments (number, due date, amount, remaining after it); spills."""
-    def body(p, d, n, f):
-        policy = _context.rules().policy.arrangements
-        amount, down = arg_money(p, "past_due"), arg_money(d, "down_payment")
-        count = arg_int(n, "installments")
-        if count < 1:
-            raise ExcelArgError("installments must be at least 1")
-        try:
-            rows = schedule(amount, down, count, arg_date(f, "first_due"), policy)
-        except ValueError as exc:
-            raise ExcelArgError(str(exc)) from None
-        return [[i.number, i.due_date, out_money(i.amount), out_money(i.remaining)] for i in rows]
-    return excel_errors(body)(past_due, down_payment, installments, first_due)
+    return excel_errors(_arrangement_schedule)(past_due, down_payment, installments, first_due)
+
+
+def _arrangement_schedule(past_due, down_payment, installments, first_due):
+    policy = _context.rules().policy.arrangements
+    amount, down = arg_money(past_due, "past_due"), arg_money(down_payment, "down_payment")
+    count = arg_int(installments, "installments")
+    if count < 1:
+        raise ExcelArgError("installments must be at least 1")
+    try:
+        rows = schedule_cents(amount, down, count, arg_date(first_due, "first_due"), policy)
+    except ValueError as exc:
+        raise ExcelArgError(str(exc)) from None
+    return [[number, due, out_cents(each), out_cents(remaining)] for number, due, each, remaining in rows]
 
 
 @xw.func
