@@ -41,13 +41,13 @@ class Rules:
     source: str  # the utility folder, or "example configuration"
 
 
-def _stamp(root: Path) -> tuple:
+def _stamp(watched: tuple[str, ...]) -> tuple:
     """Modification times of the files a cached utility loaded once (the store needs no
     stamp: every read is its own transaction and sees the latest postings)."""
     out = []
-    for name in (CONFIG_FILE, RATES_FILE):
+    for path in watched:
         try:
-            out.append(os.stat(os.path.join(root, name)).st_mtime_ns)
+            out.append(os.stat(path).st_mtime_ns)
         except FileNotFoundError:
             out.append(None)
     return tuple(out)
@@ -58,30 +58,41 @@ def _stamp(root: Path) -> tuple:
 # done on every cell (bench/: PRORATE went from ~500 us a call to ~60). The configuration and
 # rate files' times are still looked at on every call, so a rate change is seen at once.
 ROOT_TTL_SECONDS = 2.0
-_roots: dict[tuple, tuple[float, Path | None]] = {}
+# (UTILBILL_HOME, current folder) -> (when found, the folder or None, its watched files' paths)
+_roots: dict[tuple, tuple[float, Path | None, tuple[str, ...]]] = {}
 
 
-def _find_root() -> Path | None:
+def _locate() -> tuple[Path | None, tuple[str, ...]]:
+    """The utility folder (None when there is none) and the paths of the files to watch."""
     key = (os.environ.get("UTILBILL_HOME") or None, os.getcwd())
     now = time.monotonic()
     hit = _roots.get(key)
     if hit is not None and now - hit[0] < ROOT_TTL_SECONDS:
-        return hit[1]
+        return hit[1], hit[2]
     try:
         root = find_folder(home=key[0]).resolve()
     except NoUtilityFolder:
         root = None
-    _roots[key] = (now, root)
-    return root
+    if hit is not None and hit[1] == root:
+        root = hit[1]  # the same folder object again: rules() then recognises it by identity
+    watched = () if root is None else tuple(os.path.join(root, name) for name in (CONFIG_FILE, RATES_FILE))
+    _roots[key] = (now, root, watched)
+    return root, watched
 
 
 def utility(root: Path | None = None) -> Utility:
     """The utility folder's opened Utility (cached; reopened when its files changed)."""
-    root = root or _find_root()
+    if root is None:
+        root, watched = _locate()
+    else:
+        watched = tuple(os.path.join(root, name) for name in (CONFIG_FILE, RATES_FILE))
     if root is None:
         raise ExcelArgError("no utility folder: set UTILBILL_HOME (add-in config sheet row or environment)",
                             code="#N/A")
-    stamp = _stamp(root)
+    return _opened(root, _stamp(watched))
+
+
+def _opened(root: Path, stamp: tuple) -> Utility:
     with _lock:
         cached = _cached.get("utility")
         if cached is not None and cached[0] == root and cached[1] == stamp:
@@ -93,15 +104,25 @@ def utility(root: Path | None = None) -> Utility:
 
 
 def rules() -> Rules:
-    """The utility's policy and rates when a folder is found, else the shipped example's."""
-    root = _find_root()
+    """The utility's policy and rates when a folder is found, else the shipped example's.
+
+    Runs on every cell of PRORATE, ARRANGEMENT_SCHEDULE, ...: when the folder and its files'
+    times are those of the last call, the same Rules come back without taking the lock."""
+    root, watched = _locate()
     if root is not None:
-        u = utility(root)
+        stamp = _stamp(watched)
+        last = _cached.get("rules")
+        if last is not None and (last[0] is root or last[0] == root) and last[1] == stamp:
+            return last[2]
+        u = _opened(root, stamp)
         with _lock:
-            cached = _cached.get("rules")
-            if cached is None or cached[0] is not u:
-                cached = _cached["rules"] = (u, Rules(u.policy, u.rates, str(root)))
-        return cached[1]
+            last = _cached.get("rules")
+            if last is None or last[0] != root or last[1] != stamp:
+                last = _cached["rules"] = (root, stamp, Rules(u.policy, u.rates, str(root)))
+        return last[2]
+    example = _cached.get("example")
+    if example is not None:
+        return example
     with _lock:
         if "example" not in _cached:
             _cached["example"] = Rules(example_policy(), example_rates(), "example configuration")
