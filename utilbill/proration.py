@@ -25,7 +25,7 @@ def prorate(amount, days: int, basis_days: int = 30) -> Decimal:
         raise ValueError("days must not be negative")
     if type(amount) is Decimal and type(days) is int and type(basis_days) is int and amount.is_finite():
         # the common case (money from a cell, whole days), without building Fractions: the same
-        # exact ratio amount x days / basis_days, rounded once (tests/test_proration.py compares)
+        # exact ratio amount x days / basis_days, rounded once (tests/test_udf_fast_paths.py compares)
         numerator, denominator = amount.as_integer_ratio()
         return round_ratio(numerator * days, denominator * basis_days)
     return round_fraction(frac(amount) * Fraction(days, basis_days))
