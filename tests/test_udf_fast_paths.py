@@ -6,6 +6,7 @@ on random inputs, plus hand-computed figures where it is a rule (domain §1, §6
 from __future__ import annotations
 
 import os
+import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -15,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import xlwings_harness as h  # noqa: F401 - first: licence key and server mode
+import xlwings_harness as h  # first: licence key and server mode
 
 import udfs
 from test_special_helpers import make_utility
@@ -293,3 +294,18 @@ def test_rules_are_reused_until_a_file_changes(tmp_path, monkeypatch):
     monkeypatch.delenv("UTILBILL_HOME")
     _context.forget()
     assert _context.rules().source == "example configuration" and _context.rules() is _context.rules()
+
+
+def test_the_server_process_knows_pyodide_is_absent():
+    # xlwings tries `from pyodide.ffi import JsNull` for every argument of every Office.js call;
+    # in the server process the failed import is answered at once, and xlwings takes it as before
+    from xlwings.utils import is_jsnull
+
+    from utilbill import server
+
+    server.ensure_server_mode()
+    assert sys.modules["pyodide"] is None and sys.modules["pyodide.ffi"] is None
+    with pytest.raises(ImportError):
+        from pyodide.ffi import JsNull  # noqa: F401
+    assert not is_jsnull(None)
+    assert h.plain(h.call_udf("PRORATE", [[[62.4]], 17, h.OMITTED])) == 35.36
