@@ -17,11 +17,11 @@ import json
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from .fund_distribution import NewPayment, distribute_new_payments
-from .ledger import Posting
+from .fund_distribution import NewPayment, distribute_on_rows
 from .money import to_cents
 from .store import repo, schema
 from .store.db import now_iso
+from .store.payment_ledgers import ledger_rows
 
 CHUNK = 500  # accounts per IN (...) query: well under SQLite's bound-parameter limit
 S = schema
@@ -49,8 +49,9 @@ def post_checked_batch(u, result):
         numbers = {i.account_no for i in result.items if i.line_type == "payment" and i.account_no}
         classify(result, _accounts(conn, numbers), _stored_keys(conn, [i for i in result.items if i.line_type == "payment"]))
         payers = [i for i in result.items if i.disposition == "posted"]
-        existing = _postings(conn, {i.account_no for i in payers})
-        dists = distribute_new_payments(existing, [
+        ledgers = ledger_rows(conn, {i.account_no for i in payers},
+                              paid_from=min((i.pay_date for i in payers), default=result.batch_date))
+        dists = distribute_on_rows(ledgers, [
             NewPayment(key=i.row, account_no=i.account_no, amount=i.amount, pay_date=i.pay_date,
                        ref=i.check_no or "") for i in payers])
         for i in payers:
@@ -105,11 +106,6 @@ def _stored_keys(conn: Connection, items) -> dict[tuple, int]:
     return out
 
 
-def _postings(conn: Connection, numbers: set[str]) -> dict[str, list[Posting]]:
-    """The affected accounts' postings, read in bulk."""
-    return repo.postings_by_account(conn, sorted(numbers))
-
-
 def _write(conn: Connection, store, result, job_key: str) -> None:
     now, clerk = now_iso(), store.clerk
     src, h = str(result.file), result.file_hash
@@ -124,37 +120,45 @@ def _write(conn: Connection, store, result, job_key: str) -> None:
         status="posted", posted_at=now, clerk=clerk)).inserted_primary_key[0]
     result.batch_id = batch_id
     posted = [i for i in result.items if i.disposition == "posted"]
-    if posted:
-        conn.execute(insert(S.postings), [dict(
-            account_no=i.account_no, effective_date=i.pay_date, posted_at=now, kind="payment",
-            amount_cents=-to_cents(i.amount), due_date=None, bill_id=None, reverses_id=None, fund=None,
-            parts=None, ref=i.check_no, reason_code=None, memo=f"{result.source} batch {batch_id} row {i.row}",
-            batch_id=batch_id, job_id=job_id, clerk=clerk, source_file=src, source_hash=h,
-            idem_key=f"pay:{h}:{i.row}") for i in posted])
-    posting_ids = {r.idem_key: r.id for r in conn.execute(
-        select(S.postings.c.id, S.postings.c.idem_key).where(S.postings.c.batch_id == batch_id)
-        .where(S.postings.c.job_id == job_id))}
-    conn.execute(insert(S.payment_items), [dict(
+    # the rows go to the driver in bulk (repo.insert_many); ids are read back by key
+    repo.insert_many(conn, S.postings, [dict(
+        account_no=i.account_no, effective_date=i.pay_date, posted_at=now, kind="payment",
+        amount_cents=-to_cents(i.amount), due_date=None, bill_id=None, reverses_id=None, fund=None,
+        parts=None, ref=i.check_no, reason_code=None, memo=f"{result.source} batch {batch_id} row {i.row}",
+        batch_id=batch_id, job_id=job_id, clerk=clerk, source_file=src, source_hash=h,
+        idem_key=f"pay:{h}:{i.row}") for i in posted])
+    posting_ids = _posting_ids(conn, [f"pay:{h}:{i.row}" for i in posted])
+    if not result.items:  # an empty batch still fails here as before (no rows: SQLAlchemy inserts DEFAULT VALUES)
+        conn.execute(insert(S.payment_items), [])
+    repo.insert_many(conn, S.payment_items, [dict(
         batch_id=batch_id, row=i.row, line_type=i.line_type, account_no=i.account_no, payer=i.payer,
         amount_cents=to_cents(i.amount), tender=i.tender, check_no=i.check_no, pay_date=i.pay_date,
         disposition=i.disposition, posting_id=posting_ids.get(f"pay:{h}:{i.row}"), reason=i.reason)
         for i in result.items])
     item_ids = {r.row: r.id for r in conn.execute(
         select(S.payment_items.c.id, S.payment_items.c.row).where(S.payment_items.c.batch_id == batch_id))}
-    conn.execute(insert(S.payment_allocations), [dict(
+    repo.insert_many(conn, S.payment_allocations, [dict(
         item_id=item_ids[i.row], posting_id=posting_ids.get(f"pay:{h}:{i.row}"), fund=f,
         amount_cents=to_cents(a)) for i in result.items for f, a in i.funds.items()])
     _side_tables(conn, result, item_ids)
-    if posted:
-        conn.execute(insert(S.audit_log), [dict(
-            at=now, clerk=clerk, action="post:payment", account_no=i.account_no, entity="posting",
-            entity_id=posting_ids[f"pay:{h}:{i.row}"], reason=None, override=False, source_file=src, source_hash=h,
-            details=json.dumps({"amount": str(i.amount), "effective_date": i.pay_date.isoformat(), "row": i.row,
-                                "funds": {f: str(a) for f, a in i.funds.items()}})) for i in posted])
+    repo.insert_many(conn, S.audit_log, [dict(
+        at=now, clerk=clerk, action="post:payment", account_no=i.account_no, entity="posting",
+        entity_id=posting_ids[f"pay:{h}:{i.row}"], reason=None, override=False, source_file=src, source_hash=h,
+        details=json.dumps({"amount": str(i.amount), "effective_date": i.pay_date.isoformat(), "row": i.row,
+                            "funds": {f: str(a) for f, a in i.funds.items()}})) for i in posted])
     store.audit(conn, "post:payment-batch", entity="payment_batch", entity_id=batch_id, source_file=src,
                 source_hash=h, details={"source": result.source, "items": result.item_count,
                                         "total": str(result.item_total), "drawer": result.drawer,
                                         "dispositions": _counts(result)})
+
+
+def _posting_ids(conn: Connection, keys: list[str]) -> dict[str, int]:
+    """Posting ids by idempotency key (its unique index)."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        out.update((r.idem_key, r.id) for r in conn.execute(
+            select(S.postings.c.idem_key, S.postings.c.id).where(S.postings.c.idem_key.in_(chunk))))
+    return out
 
 
 def _side_tables(conn: Connection, result, item_ids: dict[int, int]) -> None:
