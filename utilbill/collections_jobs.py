@@ -25,6 +25,7 @@ from .ledger import ledger_state
 from .money import to_cents
 from .notices import (
     NoticeDecision,
+    decide_by_past_due,
     earliest_turnoff,
     medical_deadline,
     notice_key,
@@ -34,6 +35,7 @@ from .notices import (
 from .protections import Case, Notice
 from .store import collections_repo as crepo
 from .store import repo, schema
+from .store.collections_screen import screen
 from .store.db import now_iso
 from .turnoff import TurnoffList, build_turnoff_list
 
@@ -161,15 +163,29 @@ def issue_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None)
     """The notice run for `as_of`: remove paid notices, then notice every account that
     qualifies (domain §6). Re-running the same day issues nothing new."""
     pol = u.policy
+    col = pol.collections
     run = NoticeRun(as_of)
     with u.store.write() as conn:
-        cases = crepo.load_cases(conn, as_of, grace_days=pol.arrangements.grace_days,
-                                 broken_lookback_months=pol.arrangements.broken_lookback_months,
-                                 min_balance=None if accounts else min(pol.collections.notice_min_past_due,
-                                                                       pol.collections.turnoff_min_past_due),
-                                 accounts=accounts)
+        screened: list[NoticeDecision] = []
+        if accounts is not None:
+            cases = crepo.load_cases(conn, as_of, grace_days=pol.arrangements.grace_days,
+                                     broken_lookback_months=pol.arrangements.broken_lookback_months, accounts=accounts)
+        else:
+            # every account with a balance: those whose past due alone rules a notice out are
+            # answered from their figures, the rest (and every active notice) as whole cases
+            today = {n.account_no for n in crepo.notices_issued_on(conn, as_of)}
+            found = screen(conn, as_of, grace_days=pol.arrangements.grace_days,
+                           broken_lookback_months=pol.arrangements.broken_lookback_months,
+                           min_balance=min(col.notice_min_past_due, col.turnoff_min_past_due), with_arrangements=True,
+                           whole=lambda no, f: no in today or decide_by_past_due(
+                               no, f.past_due, f.age_days, f.oldest_due, col) is None)
+            cases = found.cases
+            screened = [decide_by_past_due(no, f.past_due, f.age_days, f.oldest_due, col)
+                        for no, f in found.figures.items() if no not in cases]
         run.removed = apply_removals(conn, u.store, cases, as_of)
         to_issue, run.skipped = select_for_notice(list(cases.values()), as_of, pol)
+        if screened:
+            run.skipped = sorted(run.skipped + screened, key=lambda d: d.account_no)
         for n in crepo.notices_issued_on(conn, as_of):
             if n.account_no in cases and (accounts is None or n.account_no in accounts):
                 run.issued.append(IssuedNotice(n, cases[n.account_no], False))
@@ -199,9 +215,9 @@ def turnoff_list(u: Utility, as_of: date, *, capacity: int | None = None) -> Tur
     paid since they were issued are removed (status and date) on the way."""
     pol = u.policy
     with u.store.write() as conn:
-        cases = crepo.load_cases(conn, as_of, grace_days=pol.arrangements.grace_days,
-                                 broken_lookback_months=pol.arrangements.broken_lookback_months, min_balance=None,
-                                 with_arrangements=False)
+        cases = screen(conn, as_of, grace_days=pol.arrangements.grace_days,
+                       broken_lookback_months=pol.arrangements.broken_lookback_months, min_balance=None,
+                       with_arrangements=False, whole=lambda no, f: True).cases
         original = {no: [n for n in c.notices if n.active] for no, c in cases.items()}
         result = build_turnoff_list(list(cases.values()), as_of, pol, capacity)
         for e in result.removed:

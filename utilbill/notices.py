@@ -48,6 +48,20 @@ class NoticeDecision:
     earliest_turnoff: date | None = None
 
 
+def decide_by_past_due(account_no: str, past_due: Decimal, age: int, oldest: date | None,
+                       col: CollectionsPolicy) -> NoticeDecision | None:
+    """The answer when the past due alone rules a notice out (too small, or not old
+    enough); None when the account's notices and protections decide."""
+    base = dict(account_no=account_no, past_due=past_due, age_days=age, oldest_due=oldest)
+    if past_due < col.notice_min_past_due:
+        return NoticeDecision(issue=False, reason=f"past due {fmt_money(past_due)} below "
+                              f"{fmt_money(col.notice_min_past_due)}", **base)
+    if age < col.notice_min_age_days:
+        return NoticeDecision(issue=False, reason=f"past due only {age} days (needs {col.notice_min_age_days})",
+                              **base)
+    return None
+
+
 def decide_notice(case: Case, as_of: date, policy: Policy) -> NoticeDecision:
     """Whether this account gets a notice dated `as_of`, with the reason either way."""
     col: CollectionsPolicy = policy.collections
@@ -56,12 +70,9 @@ def decide_notice(case: Case, as_of: date, policy: Policy) -> NoticeDecision:
     age = st.age_days(as_of)
     oldest = st.oldest_past_due_date(as_of)
     base = dict(account_no=case.account_no, past_due=past_due, age_days=age, oldest_due=oldest)
-    if past_due < col.notice_min_past_due:
-        return NoticeDecision(issue=False, reason=f"past due {fmt_money(past_due)} below "
-                              f"{fmt_money(col.notice_min_past_due)}", **base)
-    if age < col.notice_min_age_days:
-        return NoticeDecision(issue=False, reason=f"past due only {age} days (needs {col.notice_min_age_days})",
-                              **base)
+    by_amount = decide_by_past_due(case.account_no, past_due, age, oldest, col)
+    if by_amount is not None:
+        return by_amount
     active = case.active_notice()
     if active is not None:
         return NoticeDecision(issue=False, reason=f"notice of {active.issued.isoformat()} still active", **base)

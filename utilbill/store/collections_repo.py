@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, literal, select, union
 from sqlalchemy.engine import Connection
 
+from ..accounts import Account
 from ..arrangements import Installment, monitor
 from ..ledger import Posting, ledger_state
 from ..money import from_cents, to_cents
@@ -83,23 +85,28 @@ def _day(v) -> date:
     return v if isinstance(v, date) else date.fromisoformat(v)
 
 
+def fetch_raw(conn: Connection, q, *, prefix: str = "") -> list[tuple]:
+    """A query's rows as plain tuples through the driver's cursor (dates stay as the driver
+    hands them over: ISO text on SQLite): row objects and per-value processing cost more
+    than the query itself at this size. `prefix`: SQL text put before it (a WITH clause)."""
+    sql = prefix + str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cur = conn.connection.cursor()  # the pooled DBAPI connection of this transaction
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
+
+
 def raw_postings(conn: Connection, accounts: list[str], as_of: date) -> dict[str, list[tuple]]:
     """Postings of many accounts as plain tuples (account, id, date, kind, cents, due, bill,
-    reverses, parts JSON, fund, ref), fetched through the driver's cursor in one go per
-    chunk: row objects and per-row date parsing cost more than the query at this size."""
+    reverses, parts JSON, fund, ref), in chunks of account numbers."""
     out: dict[str, list[tuple]] = defaultdict(list)
-    dbapi = conn.connection  # the pooled DBAPI connection of this transaction
     for i in range(0, len(accounts), CHUNK):
         q = (select(*_POSTING_COLS).where(P.c.account_no.in_(accounts[i:i + CHUNK]), P.c.effective_date <= as_of)
              .order_by(P.c.account_no, P.c.id))
-        sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-        cur = dbapi.cursor()
-        try:
-            cur.execute(sql)
-            for row in cur.fetchall():
-                out[row[0]].append(row)
-        finally:
-            cur.close()
+        for row in fetch_raw(conn, q):
+            out[row[0]].append(row)
     return out
 
 
@@ -115,14 +122,15 @@ def postings_from_raw(rows: list[tuple], keep_from: date) -> tuple[list[Posting]
     out = []
     if cut is not None and cut_cents:
         out.append(Posting(0, _day(cut), "adjustment", _cents(cut_cents), ref="settled history"))
-    for r in rows:
-        if cut is not None and r[2] <= cut:
-            continue
-        parts = r[8]
-        out.append(Posting(r[1], _day(r[2]), r[3], _cents(r[4]), _day(r[5]) if r[5] else None, r[6], r[7],
-                           tuple((f, _cents(c)) for f, c in json.loads(parts).items()) if parts else (),
-                           r[9], r[10] or ""))
+    out += [posting_from_raw(r) for r in rows if cut is None or r[2] > cut]
     return out, _day(last) if last is not None else None
+
+
+def posting_from_raw(r: tuple) -> Posting:
+    """One raw_postings tuple as a Posting record."""
+    parts = r[8]
+    return Posting(r[1], _day(r[2]), r[3], _cents(r[4]), _day(r[5]) if r[5] else None, r[6], r[7],
+                   tuple((f, _cents(c)) for f, c in json.loads(parts).items()) if parts else (), r[9], r[10] or "")
 
 
 def _rows(conn: Connection, table, account_col, ids: list[str], explicit: bool, *where):
@@ -138,23 +146,28 @@ def _rows(conn: Connection, table, account_col, ids: list[str], explicit: bool, 
             yield r
 
 
-def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: Decimal | None = None,
-               accounts: list[str] | None = None, with_notices: bool = True,
-               with_arrangements: bool = True, broken_lookback_months: int = 12) -> dict[str, Case]:
-    """The collections case of every candidate account on `as_of`: one query picks the
-    candidates, then one query per table (in chunks of account numbers)."""
-    if accounts is not None:
-        ids = sorted(set(accounts))
-    else:
-        ids = sorted({r[0] for r in conn.execute(candidate_accounts(
-            min_balance=min_balance, as_of=as_of, with_notices=with_notices, with_arrangements=with_arrangements))})
-    accts = {}
-    for i in range(0, len(ids), CHUNK):
-        for r in conn.execute(select(A).where(A.c.account_no.in_(ids[i:i + CHUNK]))):
-            accts[r._mapping["account_no"]] = account_from_row(r)
-    ids = sorted(accts)
-    raw = raw_postings(conn, ids, as_of)
-    explicit = accounts is not None
+@dataclass
+class SideRecords:
+    """The collections records of some accounts on a day (everything but their postings)."""
+
+    notices: dict[str, list[Notice]]
+    holds: dict[str, list[Hold]]
+    extensions: dict[str, list[Extension]]
+    arrangements: list[dict]  # rows: current ones, and those ended within the lookback or after as_of
+    installments: dict[int, list]
+    made: dict[str, list[date]]  # arrangement dates by account
+
+    def keep_from(self, account_no: str, as_of: date) -> date:
+        """The earliest day the rules read this account's postings from (notices, holds,
+        arrangements): settled history before it may be folded away."""
+        return min([as_of] + [n.issued for n in self.notices.get(account_no, [])]
+                   + [h.start for h in self.holds.get(account_no, [])]
+                   + self.made.get(account_no, []))
+
+
+def side_records(conn: Connection, ids: list[str], as_of: date, *, explicit: bool,
+                 broken_lookback_months: int) -> SideRecords:
+    """Notices, holds, extensions and arrangements of these accounts, one query per table."""
     notices: dict[str, list[Notice]] = defaultdict(list)
     # removed notices are never read by the rules, unless removed after as_of (a past day)
     for r in _rows(conn, N, N.c.account_no, ids, explicit, N.c.issued_date <= as_of,
@@ -172,7 +185,6 @@ def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: D
     for r in _rows(conn, X, X.c.account_no, ids, explicit, X.c.granted_date <= as_of, X.c.new_due > as_of):
         m = r._mapping
         ext[m["account_no"]].append(Extension(m["granted_date"], m["new_due"], from_cents(m["amount_cents"])))
-    # current arrangements, and those that ended within the broken-arrangement lookback or after as_of
     recent = as_of - relativedelta(months=broken_lookback_months)
     arr_rows = [dict(r._mapping) for r in _rows(conn, AR, AR.c.account_no, ids, explicit, AR.c.made_date <= as_of,
                                                  (AR.c.status == "current") | (AR.c.status_date >= recent))]
@@ -181,17 +193,15 @@ def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: D
     for i in range(0, len(arr_ids), CHUNK):
         for r in conn.execute(select(AI).where(AI.c.arrangement_id.in_(arr_ids[i:i + CHUNK]))):
             inst[r._mapping["arrangement_id"]].append(r._mapping)
-    made = defaultdict(list)
+    made: dict[str, list[date]] = defaultdict(list)
     for m in arr_rows:
         made[m["account_no"]].append(m["made_date"])
-    cases: dict[str, Case] = {}
-    for no, acct in accts.items():
-        keep_from = min([as_of] + [n.issued for n in notices.get(no, [])] + [h.start for h in holds.get(no, [])]
-                        + made.get(no, []))
-        p, last_payment = postings_from_raw(raw.get(no, []), keep_from)
-        cases[no] = Case(account=acct, state=ledger_state(p, as_of), postings=p, notices=notices.get(no, []),
-                         holds=holds.get(no, []), extensions=ext.get(no, []), last_payment=last_payment)
-    for m in arr_rows:
+    return SideRecords(notices, holds, ext, arr_rows, inst, made)
+
+
+def attach_arrangements(cases: dict[str, Case], side: SideRecords, as_of: date, grace_days: int) -> None:
+    """Each case's arrangements with their standing on `as_of` (monitored from its postings)."""
+    for m in side.arrangements:
         case = cases.get(m["account_no"])
         if case is None:
             continue
@@ -199,10 +209,41 @@ def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: D
         if status != "current" and status_date and status_date > as_of:
             status, status_date = "current", None
         if status == "current":
-            st = monitor(m["made_date"], from_cents(m["down_cents"]), installments_of(inst[m["id"]]),
+            st = monitor(m["made_date"], from_cents(m["down_cents"]), installments_of(side.installments[m["id"]]),
                          case.postings, as_of, grace_days, case.state.cancelled)
             status, status_date = st.status, st.status_date
         case.arrangements.append(ArrangementStanding(m["id"], m["made_date"], status, status_date))
+
+
+def load_accounts(conn: Connection, ids: list[str]) -> dict[str, Account]:
+    accts = {}
+    for i in range(0, len(ids), CHUNK):
+        for r in conn.execute(select(A).where(A.c.account_no.in_(ids[i:i + CHUNK]))):
+            accts[r._mapping["account_no"]] = account_from_row(r)
+    return accts
+
+
+def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: Decimal | None = None,
+               accounts: list[str] | None = None, with_notices: bool = True,
+               with_arrangements: bool = True, broken_lookback_months: int = 12) -> dict[str, Case]:
+    """The collections case of every candidate account on `as_of`: one query picks the
+    candidates, then one query per table (in chunks of account numbers)."""
+    if accounts is not None:
+        ids = sorted(set(accounts))
+    else:
+        ids = sorted({r[0] for r in conn.execute(candidate_accounts(
+            min_balance=min_balance, as_of=as_of, with_notices=with_notices, with_arrangements=with_arrangements))})
+    accts = load_accounts(conn, ids)
+    ids = sorted(accts)
+    raw = raw_postings(conn, ids, as_of)
+    side = side_records(conn, ids, as_of, explicit=accounts is not None, broken_lookback_months=broken_lookback_months)
+    cases: dict[str, Case] = {}
+    for no, acct in accts.items():
+        p, last_payment = postings_from_raw(raw.get(no, []), side.keep_from(no, as_of))
+        cases[no] = Case(account=acct, state=ledger_state(p, as_of), postings=p, notices=side.notices.get(no, []),
+                         holds=side.holds.get(no, []), extensions=side.extensions.get(no, []),
+                         last_payment=last_payment)
+    attach_arrangements(cases, side, as_of, grace_days)
     return cases
 
 
