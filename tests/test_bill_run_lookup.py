@@ -139,7 +139,7 @@ def test_winter_ranges_merge_adjacent_months_and_clip():
         (date(2025, 1, 1), date(2025, 2, 28)), (date(2025, 12, 1), date(2025, 12, 31))]
 
 
-def test_a_version_1_store_gets_the_reversals_index(tmp_path):
+def test_a_version_1_store_gets_the_reversals_index_and_loses_the_duplicate_ones(tmp_path):
     import sqlite3
 
     from utilbill.home import init_folder
@@ -150,6 +150,8 @@ def test_a_version_1_store_gets_the_reversals_index(tmp_path):
     u.store.dispose()
     db = sqlite3.connect(u.store_path)
     db.execute("DROP INDEX ix_postings_reverses")
+    db.execute("CREATE INDEX ix_postings_account ON postings (account_no, effective_date)")  # as version 1 made them
+    db.execute("CREATE INDEX ix_reads_account_date ON reads (account_no, read_date)")
     db.execute("DELETE FROM schema_version WHERE version > 1")
     db.commit()
     db.close()
@@ -159,3 +161,12 @@ def test_a_version_1_store_gets_the_reversals_index(tmp_path):
     plan = " ".join(r[-1] for r in db.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM postings WHERE reverses_id IS NOT NULL"))
     assert "ix_postings_reverses" in plan
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert not names & {"ix_postings_account", "ix_reads_account_date"}
+    # an account's postings and reads by date still come from an index
+    plan = " ".join(r[-1] for r in db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM postings WHERE account_no = 'x' ORDER BY effective_date"))
+    assert "ix_postings_balance" in plan and "TEMP B-TREE" not in plan
+    plan = " ".join(r[-1] for r in db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM reads WHERE account_no = 'x' AND read_date < '2026-01-01' ORDER BY read_date"))
+    assert "USING INDEX" in plan and "TEMP B-TREE" not in plan

@@ -128,7 +128,7 @@ def cancel_rebill(u, account_no: str, corrected_reading: int, *, bill_id: int | 
     ])
     if not post:
         return result
-    u.backup("cancel-rebill")
+    u.backup_before("cancel-rebill", bulk=False)
     with store.write() as conn:
         rid = repo.post(conn, store, account_no=account_no, kind="reversal", amount=-old_total, effective_date=on,
                         bill_id=bill["id"], reverses_id=posting["id"], reason_code="CANCEL_REBILL", memo=reason,
@@ -219,7 +219,7 @@ def leak_adjustment(u, account_no: str, *, bill_id: int | None = None, on: date 
                               details=[(f"Leak credit, {f}", -a, basis) for f, a in by_fund.items()])
     if not post or total == 0:
         return result
-    u.backup("leak-adjustment")
+    u.backup_before("leak-adjustment", bulk=False)
     with store.write() as conn:
         pid = repo.post(conn, store, account_no=account_no, kind="adjustment", amount=-total, effective_date=on,
                         bill_id=bill["id"], parts=[(f, -a) for f, a in by_fund.items()], reason_code="LEAK",

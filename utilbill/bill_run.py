@@ -19,6 +19,7 @@ account at a time through utilbill.billing) and the vectorized exact path
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,7 +37,9 @@ from .home import Utility
 from .layouts import READINGS
 from .rates import RateBook
 from .store import schema
+from .atomic import atomic_write_path
 from .bill_run_lookup import ReadFacts
+from .forked import Forked, ForkedTaskError
 from .store.repo import account_from_row, insert_many
 
 HISTORY_DAYS = 500  # enough for a 365-day estimate and last winter's average
@@ -330,34 +333,39 @@ def existing_bill_keys(conn, keys: Sequence[str]) -> set[str]:
 
 
 def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None, source_file: str | None,
-               source_hash: str | None, lines: bool = True, check_existing: bool = True) -> tuple[dict[str, int], int]:
+               source_hash: str | None, lines: bool = True, check_existing: bool = True,
+               before_insert: Callable[[int, int], None] | None = None) -> tuple[dict[str, int], int]:
     """Append the bills, their lines, their reads and their bill postings in bulk.
 
     Returns (bill_key -> new bill id, number already in the store and skipped).
     `lines=False` keeps only totals and fund parts (imported history); `check_existing=False`
     is for a generator that knows the store holds none of these bills or reads yet.
+    `before_insert(new, already)` is called once the store has said which bills are new,
+    before anything is inserted (the bill run starts writing its workbook then).
     """
     from .store.db import now_iso
 
     B, BL, P, R = schema.bills, schema.bill_lines, schema.postings, schema.reads
+    keys = [b.bill_key for b in bills]
     existing: set[str] = set()
     if check_existing:
-        keys = [b.bill_key for b in bills]
         if _sqlite(conn):
             from .bill_run_lookup import existing_bill_keys as stored_keys
 
             existing = stored_keys(conn, keys)
         else:
             existing = existing_bill_keys(conn, keys)
-    new = [b for b in bills if b.bill_key not in existing]
+    new = [(k, b) for k, b in zip(keys, bills) if k not in existing]
+    if before_insert is not None:
+        before_insert(len(new), len(bills) - len(new))
     if not new:
         return {}, len(bills)
     now = now_iso()
     # reads: one a day and type per account (the unique constraint skips ones already recorded)
-    insert_many(conn, R, [read_row(b, source_file=source_file, job_id=job_id, now=now) for b in new],
+    insert_many(conn, R, [read_row(b, source_file=source_file, job_id=job_id, now=now) for _, b in new],
                 skip_duplicates=check_existing)
     memo: dict = {}
-    bill_rows = [bill_row(b, job_id=job_id, now=now, memo=memo) for b in new]
+    bill_rows = [bill_row(b, job_id=job_id, now=now, memo=memo, key=k) for k, b in new]
     if _sqlite(conn):  # the write lock is held: the ids above the old maximum are ours
         (top,) = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM bills").one()
         insert_many(conn, B, bill_rows)
@@ -365,15 +373,18 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     else:
         result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True), bill_rows)
         ids = {key: bid for bid, key in result}
+    del bill_rows
     line_rows, posting_rows = [], []
-    for b in new:
-        bid = ids[b.bill_key]
+    clerk = store.clerk
+    for k, b in new:
+        bid = ids[k]
         if lines:
             line_rows.extend(bill_line_rows(b, bid, memo))
-        posting_rows.append(bill_posting_row(b, bid, job_id=job_id, clerk=store.clerk, source_file=source_file,
-                                             source_hash=source_hash, now=now, memo=memo))
+        posting_rows.append(bill_posting_row(b, bid, job_id=job_id, clerk=clerk, source_file=source_file,
+                                             source_hash=source_hash, now=now, memo=memo, key=k))
     if line_rows:
         insert_many(conn, BL, line_rows)
+    del line_rows
     insert_many(conn, P, posting_rows)
     return ids, len(bills) - len(new)
 
@@ -409,11 +420,12 @@ def read_row(b: ComputedBill, *, source_file: str | None, job_id: int | None, no
                 created_at=now)
 
 
-def bill_row(b: ComputedBill, *, job_id: int | None, now: str, memo: dict | None = None) -> dict:
+def bill_row(b: ComputedBill, *, job_id: int | None, now: str, memo: dict | None = None,
+             key: str | None = None) -> dict:
     cents, _, months, ww_units, _ = _priced_facts(b, memo)
     period = b.period
     return dict(
-        bill_key=b.bill_key, account_no=b.account_no, job_id=job_id, kind=b.kind, bill_date=b.bill_date,
+        bill_key=key or b.bill_key, account_no=b.account_no, job_id=job_id, kind=b.kind, bill_date=b.bill_date,
         due_date=b.due_date, period_start=period.start, period_end=period.end,
         previous_reading=b.previous_reading, reading=b.reading, units=str(b.units), estimated=b.estimated,
         rollover=b.rollover, regular=b.regular, months=months,
@@ -428,14 +440,14 @@ def bill_line_rows(b: ComputedBill, bid: int, memo: dict | None = None) -> list[
 
 
 def bill_posting_row(b: ComputedBill, bid: int, *, job_id: int | None, clerk: str, source_file: str | None,
-                     source_hash: str | None, now: str, memo: dict | None = None) -> dict:
+                     source_hash: str | None, now: str, memo: dict | None = None, key: str | None = None) -> dict:
     cents, parts, _, _, _ = _priced_facts(b, memo)
     return dict(
         account_no=b.account_no, effective_date=b.bill_date, posted_at=now, kind="bill",
         amount_cents=cents, due_date=b.due_date, bill_id=bid, reverses_id=None, fund=None,
         parts=parts, ref=None, reason_code=None, memo=f"{b.kind} bill {b.period}",
         batch_id=None, job_id=job_id, clerk=clerk, source_file=source_file, source_hash=source_hash,
-        idem_key=f"bill:{b.bill_key}")
+        idem_key=f"bill:{key or b.bill_key}")
 
 
 # --- the job -------------------------------------------------------------------------------
@@ -475,52 +487,89 @@ def bill_run_rows(u: Utility, table, *, source: str, run_date: date | None = Non
     rows = [r for r in rr.rows if r["_row"] not in bad_rows]
     store = u.store
     job_key = f"bill-run:{rr.file_hash}:{run_date.isoformat()}"
-    with store.read() as conn:
-        say("checking rows against the store")
-        from .store.repo import find_job
+    # the backup is copied while the rows are checked and priced; posting waits for it
+    backup = u.backup_in_background("bill-run", bulk=True) if post else None
+    try:
+        with store.read() as conn:
+            say("checking rows against the store")
+            from .store.repo import find_job
 
-        previous = find_job(conn, job_key)
-        requests, problems = prepare(rows, source=name, sheet=READINGS.sheet, conn=conn, run_date=run_date,
-                                     estimate_missing=estimate_missing, cycle=cycle,
-                                     winter_months=u.policy.billing.winter_months)
-    result.findings.extend(problems)
-    say(f"computing {len(requests)} bills")
-    bills, problems = compute(requests, u.policy, u.rates, run_date, engine=engine, source=name,
-                              sheet=READINGS.sheet)
-    result.findings.extend(problems)
-    result.findings = in_file_terms(result.findings, rr.headers, rr.sheet)
-    result.bills = bills
-    result.rows = {q.account.account_no: q.row for q in requests}
-    if strict and errors(result.findings):
-        raise FindingsError(result.findings, summary=f"{name}: strict run refused; nothing was posted")
+            previous = find_job(conn, job_key)
+            requests, problems = prepare(rows, source=name, sheet=READINGS.sheet, conn=conn, run_date=run_date,
+                                         estimate_missing=estimate_missing, cycle=cycle,
+                                         winter_months=u.policy.billing.winter_months)
+        result.findings.extend(problems)
+        say(f"computing {len(requests)} bills")
+        bills, problems = compute(requests, u.policy, u.rates, run_date, engine=engine, source=name,
+                                  sheet=READINGS.sheet)
+        result.rows = {q.account.account_no: q.row for q in requests}
+        del requests  # their histories are not needed any more
+        result.findings.extend(problems)
+        result.findings = in_file_terms(result.findings, rr.headers, rr.sheet)
+        result.bills = bills
+        if strict and errors(result.findings):
+            raise FindingsError(result.findings, summary=f"{name}: strict run refused; nothing was posted")
+    finally:
+        if backup is not None:
+            say("backing up the store")
+            result.backup = backup.wait()
     if previous is not None:
         result.already_run_job = previous["id"]
-    if post and bills:
-        say("backing up the store")
-        result.backup = u.backup("bill-run")
+    out = None
+    if out_path is not None or post:
+        out = Path(out_path) if out_path else u.out_dir("bills") / f"Bills-{run_date.isoformat()}.xlsx"
+    from .bills_workbook import write_bills_workbook
+
+    if not (post and bills):
+        if out is not None:
+            say("writing the Bills workbook")
+            result.output = write_bills_workbook(result, out, protect=protect)
+        return result
+    with ExitStack() as stack:
+        # the workbook goes to a temporary file beside its target, written by a forked
+        # process while this one posts; it is renamed into place only once the bills are
+        # committed and the writer has finished (utilbill.forked)
+        tmp = stack.enter_context(atomic_write_path(out, protect=protect)) if out is not None else None
+        writer: list[Forked] = []
+
+        def start_writer(new: int, already: int) -> None:
+            result.posted, result.already_posted = new, already
+            if tmp is not None:
+                writer.append(Forked(lambda: write_bills_workbook(result, tmp)))
+
         say(f"posting {len(bills)} bills")
         from .store.repo import start_job
 
-        with store.write() as conn:
-            job_id = None
-            if previous is None:
-                job_id = start_job(conn, store, kind="bill-run", job_key=job_key, run_date=run_date,
-                                   source_file=source, source_hash=rr.file_hash,
-                                   summary={"bills": len(bills), "exceptions": len(result.findings)})
-            ids, skipped = post_bills(conn, store, bills, job_id=job_id if job_id else (previous or {}).get("id"),
-                                      source_file=source, source_hash=rr.file_hash)
-            if ids:
-                store.audit(conn, "bill-run", entity="job", entity_id=job_id, source_file=source,
-                            source_hash=rr.file_hash,
-                            details={"posted": len(ids), "already_posted": skipped, "run_date": run_date,
-                                     "exceptions": len(result.findings)})
-            result.job_id = job_id or (previous or {}).get("id")
-            result.bill_ids = ids
-            result.posted, result.already_posted = len(ids), skipped
-    if out_path is not None or post:
-        out = Path(out_path) if out_path else u.out_dir("bills") / f"Bills-{run_date.isoformat()}.xlsx"
-        say("writing the Bills workbook")
-        from .bills_workbook import write_bills_workbook
-
-        result.output = write_bills_workbook(result, out, protect=protect)
+        try:
+            with store.write() as conn:
+                job_id = None
+                if previous is None:
+                    job_id = start_job(conn, store, kind="bill-run", job_key=job_key, run_date=run_date,
+                                       source_file=source, source_hash=rr.file_hash,
+                                       summary={"bills": len(bills), "exceptions": len(result.findings)})
+                ids, skipped = post_bills(conn, store, bills,
+                                          job_id=job_id if job_id else (previous or {}).get("id"),
+                                          source_file=source, source_hash=rr.file_hash, before_insert=start_writer)
+                if ids:
+                    store.audit(conn, "bill-run", entity="job", entity_id=job_id, source_file=source,
+                                source_hash=rr.file_hash,
+                                details={"posted": len(ids), "already_posted": skipped, "run_date": run_date,
+                                         "exceptions": len(result.findings)})
+        except BaseException:
+            for w in writer:
+                w.cancel()
+            raise
+        result.job_id = job_id or (previous or {}).get("id")
+        result.bill_ids = ids
+        result.posted, result.already_posted = len(ids), skipped
+        if tmp is not None:
+            say("writing the Bills workbook")
+            try:
+                for w in writer:
+                    w.wait()
+            except ForkedTaskError as e:
+                raise RuntimeError(f"the {len(ids)} bills are posted, but the Bills workbook {out.name} could not be "
+                                   f"written ({e}); run the same readings again to write it (nothing is posted "
+                                   f"twice)") from None
+            result.output = out
     return result

@@ -167,6 +167,11 @@ class CalendarConfig:
 class StoreConfig:
     url: str | None = None
     backups_keep: int = 10
+    # bill runs, imports and the late-charge job back the store up before they post
+    backup_before_bulk: bool = True
+    # per-transaction jobs (payment batches, final bills, adjustments, returned payments) back
+    # it up only when the newest backup is older than this; 0 = before every one
+    backup_interval_minutes: int = 60
 
 
 @dataclass(frozen=True)

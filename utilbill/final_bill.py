@@ -217,7 +217,7 @@ def final_bill(u, account_no: str, move_out: date, reading: int | None = None, e
         raise FindingsError(problems, summary=f"final bill for {account_no} refused; nothing was posted")
     if not post:
         return result
-    u.backup("final-bill")
+    u.backup_before("final-bill", bulk=False)
     acct, bill = books.account, result.bill
     with store.write() as conn:
         job_id = repo.start_job(conn, store, kind="final-bill", job_key=f"final-bill:{account_no}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -71,7 +72,8 @@ class Utility:
         return d
 
     def backup(self, reason: str) -> Path | None:
-        """Back the SQLite store up before a posting run; keep the newest N."""
+        """Back the SQLite store up now (an online backup, safe while clerks work) into
+        backups/, keeping the newest `store.backups_keep`. None for a database server."""
         if self.policy.store.url or not self.store_path.exists():
             return None
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -82,6 +84,51 @@ class Utility:
         for old in backups[:-keep] if keep > 0 else []:
             old.unlink()
         return dest
+
+    def backup_before(self, reason: str, *, bulk: bool) -> Path | None:
+        """The backup a posting job makes first, as `store:` in utility.yaml says: a bulk job
+        (bill run, import, late charges) always, unless `backup_before_bulk` is off; a
+        per-transaction job (a payment batch, a final bill, an adjustment) only when the newest
+        backup is older than `backup_interval_minutes`: every transaction is all-or-nothing
+        anyway, and a 2 GB store takes seconds to copy."""
+        cfg = self.policy.store
+        if cfg.url or not self.store_path.exists():
+            return None
+        if bulk and cfg.backup_before_bulk:
+            return self.backup(reason)
+        newest = max((p.stat().st_mtime for p in self.backup_dir.glob("utilbill-*.db")), default=None)
+        if newest is not None and time.time() - newest < cfg.backup_interval_minutes * 60:
+            return None
+        return self.backup(reason)
+
+    def backup_in_background(self, reason: str, *, bulk: bool) -> "BackgroundBackup":
+        """`backup_before` on a thread, so a job reads and computes while the store is copied
+        (SQLite's backup copies a consistent snapshot without holding up writers). The job
+        calls `.wait()` before it posts."""
+        return BackgroundBackup(lambda: self.backup_before(reason, bulk=bulk))
+
+
+class BackgroundBackup:
+    def __init__(self, make):
+        import threading
+
+        self.path: Path | None = None
+        self._error: BaseException | None = None
+
+        def run():
+            try:
+                self.path = make()
+            except BaseException as e:  # handed to the job by wait()
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="utilbill-backup", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> Path | None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.path
 
 
 def init_folder(root: Path, *, name: str | None = None, force: bool = False) -> Utility:

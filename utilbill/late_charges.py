@@ -66,7 +66,7 @@ def assess_late_charges(u: Utility, as_of: date, *, window_days: int = 60, post:
             memo=f"late charge: {u.policy.billing.late_charge_rate * 100}% of {unpaid} unpaid after {due_on}",
             idem_key=f"late:{bid}"))
     if post and rows:
-        u.backup("late-charges")
+        u.backup_before("late-charges", bulk=True)
         with store.write() as conn:
             have = {k for (k,) in conn.execute(select(P.c.idem_key).where(P.c.idem_key.in_([r["idem_key"] for r in rows])))}
             rows = [r for r in rows if r["idem_key"] not in have]

@@ -251,6 +251,8 @@ def _account(col, raw, dc):
 
 
 def _int(col, raw, dc):
+    if raw.__class__ is float and raw.is_integer() and -2**53 <= raw <= 2**53:  # a whole number typed in a cell
+        return int(raw)
     number = _number(raw, dc)
     if number != number.to_integral_value():
         raise _Bad("not a whole number")

@@ -245,7 +245,7 @@ def register(app: typer.Typer) -> None:
         """Post a returned check or ACH debit: reversal, fee, letter, cash-only, notice."""
         u = utility(home, clerk)
         d = _day(on)
-        u.backup("returned-payment")
+        u.backup_before("returned-payment", bulk=False)
         r = returned_payment(u, account, return_date=d, code=code, payment_posting_id=posting, check_no=check,
                              amount=_money(amount) if amount else None)
         if r.already:

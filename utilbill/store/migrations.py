@@ -41,9 +41,17 @@ def _v2_reversals_index(conn: Connection) -> None:
     schema.POSTINGS_REVERSES_INDEX.create(conn, checkfirst=True)
 
 
+def _v3_drop_duplicate_indexes(conn: Connection) -> None:
+    # each was the leading columns of another index (uq_read, ix_postings_balance): every
+    # insert paid for keeping it, no query needed it
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_reads_account_date")
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_postings_account")
+
+
 MIGRATIONS = [
     ("create the tables and the append-only rules", _v1_create),
     ("a partial index of reversal postings (cancelled bills without a full scan)", _v2_reversals_index),
+    ("drop two indexes that repeated the leading columns of others", _v3_drop_duplicate_indexes),
 ]
 
 

@@ -278,11 +278,18 @@ def insert_many(conn, table, rows: list[dict], *, skip_duplicates: bool = False)
     dates = [i for i, c in enumerate(cols) if isinstance(table.c[c].type, Date)]
     get = itemgetter(*cols)
     if dates:
+        texts: dict = {None: None}  # a run's rows share a handful of dates: each converted once
+
+        def text(d):
+            t = texts.get(d, 0)
+            if t == 0:
+                t = texts[d] = d.isoformat()
+            return t
+
         def values(r):
             v = list(get(r))
             for i in dates:
-                if v[i] is not None:
-                    v[i] = v[i].isoformat()
+                v[i] = text(v[i])
             return tuple(v)
         params = list(map(values, rows))
     else:

@@ -63,7 +63,7 @@ reads = Table(
     Column("created_at", String(32), nullable=False),
     UniqueConstraint("account_no", "read_date", "read_type", name="uq_read"),
 )
-Index("ix_reads_account_date", reads.c.account_no, reads.c.read_date)
+# (an account's reads by date are found through uq_read: account_no, read_date, read_type)
 
 # --- jobs, bills and postings ------------------------------------------------------------
 
@@ -143,7 +143,8 @@ postings = Table(
     Column("source_hash", String(64)),
     Column("idem_key", String(160), unique=True),
 )
-Index("ix_postings_account", postings.c.account_no, postings.c.effective_date)
+# (an account's postings by date are found through ix_postings_balance below, whose first
+# columns are account_no, effective_date)
 # Reversals are few; this partial index finds them (and so the cancelled bills) without
 # reading every posting. Added by migration 2.
 POSTINGS_REVERSES_INDEX = Index("ix_postings_reverses", postings.c.reverses_id,
