@@ -170,3 +170,20 @@ def test_a_version_1_store_gets_the_reversals_index_and_loses_the_duplicate_ones
     plan = " ".join(r[-1] for r in db.execute(
         "EXPLAIN QUERY PLAN SELECT * FROM reads WHERE account_no = 'x' AND read_date < '2026-01-01' ORDER BY read_date"))
     assert "USING INDEX" in plan and "TEMP B-TREE" not in plan
+
+
+def test_accounts_read_in_bulk_equal_the_store_row_reader(tmp_path):
+    from utilbill.bill_run_lookup import accounts_by_number
+    from utilbill.store.repo import all_accounts
+
+    u = sample_utility(tmp_path / "u", accounts=60, months=3)
+    with u.store.write() as conn:  # the optional fields filled in on one account
+        first = conn.execute(select(schema.accounts.c.account_no).order_by(schema.accounts.c.account_no)).scalar()
+        conn.execute(schema.accounts.update().where(schema.accounts.c.account_no == first).values(
+            flags="medical,landlord_hold", service_end=date(2026, 3, 1), winter_average_override="7.25",
+            cash_only=True, landlord_name="L. Lord", email="x@example.org"))
+    with u.store.read() as conn:
+        every = all_accounts(conn)
+        bulk = accounts_by_number(conn, [a.account_no for a in every] + ["no-such"])
+    assert {a.account_no: a for a in every} == bulk
+    assert any(a.flags and a.winter_average_override and a.service_end for a in bulk.values())

@@ -203,9 +203,7 @@ def prepare(rows: list[dict], *, source: str, sheet: str, conn, run_date: date,
     if _sqlite(conn):
         from . import bill_run_lookup as look
 
-        accounts = look.accounts_by_number(conn, numbers)
-        facts = look.read_facts(conn, wanted)
-        earliest_bill = look.first_billed(conn, numbers)
+        accounts, facts, earliest_bill = look.sheet_facts(conn, {a: first_date[a] for a in numbers})
         if winter_months is None:
             full = set(numbers)
         else:

@@ -41,64 +41,74 @@ def _raw(conn, sql: str, params: tuple = ()) -> list[tuple]:
     return conn.connection.driver_connection.execute(sql, params).fetchall()
 
 
+ACCOUNT_COLUMNS = ("account_no", "premise_id", "account_class", "status", "customer_name", "customer_role",
+                   "service_address", "mailing_address", "meter_size", "service_start", "meter_dials", "meter_id",
+                   "service_end", "email", "phone", "notice_delivery", "owner_name", "landlord_name",
+                   "landlord_address", "third_party_name", "third_party_address", "flags", "cash_only", "cycle",
+                   "winter_average_override")
+
+
+def _account(row, fromiso=date.fromisoformat) -> Account:
+    (no, premise, cls, status, name, role, service, mailing, size, start, dials, meter, end, email, phone,
+     delivery, owner, landlord, landlord_address, third, third_address, flags, cash_only, cycle, winter) = row
+    return Account(no, premise, cls, status, name, role, service, mailing, size, fromiso(start), dials, meter,
+                   fromiso(end) if end else None, email, phone, delivery, owner, landlord, landlord_address,
+                   third, third_address, frozenset(f for f in flags.split(",") if f) if flags else frozenset(),
+                   bool(cash_only), cycle, Decimal(winter) if winter else None)
+
+
 def accounts_by_number(conn, numbers: Iterable[str]) -> dict[str, Account]:
     """The accounts with these numbers (unknown numbers are simply absent)."""
-    cur = conn.connection.driver_connection.execute(
-        "SELECT a.* FROM json_each(?) j JOIN accounts a ON a.account_no = j.value", (json.dumps(list(numbers)),))
-    names = [d[0] for d in cur.description]
-    fromiso = date.fromisoformat
-    out: dict[str, Account] = {}
-    for row in cur.fetchall():
-        m = dict(zip(names, row))
-        out[m["account_no"]] = Account(
-            account_no=m["account_no"], premise_id=m["premise_id"], account_class=m["account_class"],
-            status=m["status"], customer_name=m["customer_name"], customer_role=m["customer_role"],
-            service_address=m["service_address"], mailing_address=m["mailing_address"],
-            meter_size=m["meter_size"], service_start=fromiso(m["service_start"]), meter_dials=m["meter_dials"],
-            meter_id=m["meter_id"], service_end=fromiso(m["service_end"]) if m["service_end"] else None,
-            email=m["email"], phone=m["phone"], notice_delivery=m["notice_delivery"], owner_name=m["owner_name"],
-            landlord_name=m["landlord_name"], landlord_address=m["landlord_address"],
-            third_party_name=m["third_party_name"], third_party_address=m["third_party_address"],
-            flags=frozenset(f for f in (m["flags"] or "").split(",") if f),
-            cash_only=bool(m["cash_only"]), cycle=m["cycle"],
-            winter_average_override=Decimal(m["winter_average_override"]) if m["winter_average_override"] else None,
-        )
-    return out
+    cols = ", ".join(f"a.{c}" for c in ACCOUNT_COLUMNS)
+    rows = _raw(conn, f"SELECT {cols} FROM json_each(?) j JOIN accounts a ON a.account_no = j.value",
+                (json.dumps(list(numbers)),))
+    return {r[0]: _account(r) for r in rows}
 
 
-def read_facts(conn, wanted: Mapping[str, date]) -> dict[str, ReadFacts]:
-    """For each account -> read date: its reads before, on and after that date."""
-    pairs = json.dumps([[a, d.isoformat()] for a, d in wanted.items()])
+def sheet_facts(conn, wanted: Mapping[str, date | None]) -> tuple[dict[str, Account], dict[str, ReadFacts],
+                                                                   dict[str, date]]:
+    """In one pass over the sheet's accounts (account -> its read date, None when the row has
+    none): the accounts, their reads around the date and their first billed period end."""
+    cols = ", ".join(f"a.{c}" for c in ACCOUNT_COLUMNS)
+    pairs = json.dumps([[a, d.isoformat() if d else None] for a, d in wanted.items()])
     fromiso = date.fromisoformat
-    out = {a: ReadFacts() for a in wanted}
+    accounts: dict[str, Account] = {}
+    facts: dict[str, ReadFacts] = {}
+    first: dict[str, date] = {}
+    n = len(ACCOUNT_COLUMNS)
     # the last read before the date: the newest by date, then by entry order, as a sorted
     # history's last element
-    for a, d, reading, kind in _raw(conn, """
+    for row in _raw(conn, f"""
             WITH run(a, d) AS (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
-            SELECT x.account_no, x.read_date, x.reading, x.read_type
-            FROM run JOIN reads x ON x.id = (
+            SELECT {cols}, x.read_date, x.reading, x.read_type,
+                   (SELECT MIN(b.period_end) FROM bills b WHERE b.account_no = run.a)
+            FROM run JOIN accounts a ON a.account_no = run.a
+            LEFT JOIN reads x ON x.id = (
                 SELECT y.id FROM reads y WHERE y.account_no = run.a AND y.read_date < run.d
                 ORDER BY y.read_date DESC, y.id DESC LIMIT 1)""", (pairs,)):
-        out[a].prior = (fromiso(d), reading, kind)
-    # reads on or after the date: none on a normal run
+        a = row[0]
+        accounts[a] = _account(row[:n])
+        d, reading, kind, billed = row[n:]
+        facts[a] = ReadFacts(prior=(fromiso(d), reading, kind) if d is not None else None)
+        if billed is not None:
+            first[a] = fromiso(billed)
+    _on_or_after(conn, pairs, wanted, facts)
+    return accounts, facts, first
+
+
+def _on_or_after(conn, pairs: str, wanted: Mapping[str, date | None], out: dict[str, ReadFacts]) -> None:
+    """Reads on or after each account's date (none on a normal run) into its ReadFacts."""
+    fromiso = date.fromisoformat
     for a, d, reading in _raw(conn, """
             WITH run(a, d) AS (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
             SELECT x.account_no, x.read_date, x.reading FROM run
             JOIN reads x ON x.account_no = run.a AND x.read_date >= run.d
             ORDER BY x.account_no, x.read_date, x.id""", (pairs,)):
-        f, day = out[a], fromiso(d)
+        f, day = out.setdefault(a, ReadFacts()), fromiso(d)
         if day == wanted[a]:
             f.same_day.append(reading)
         elif f.latest_later is None or day > f.latest_later:
             f.latest_later = day
-    return out
-
-
-def first_billed(conn, numbers: Iterable[str]) -> dict[str, date]:
-    """Each account's earliest billed period end (an account with none has had no bill)."""
-    return {a: date.fromisoformat(d) for a, d in _raw(conn, """
-            SELECT j.value, (SELECT MIN(b.period_end) FROM bills b WHERE b.account_no = j.value)
-            FROM json_each(?) j""", (json.dumps(list(numbers)),)) if d is not None}
 
 
 def winter_ranges(since: date, until: date, months: Iterable[int]) -> list[tuple[date, date]]:
