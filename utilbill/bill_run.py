@@ -43,6 +43,7 @@ from .forked import Forked, ForkedTaskError
 from .store.repo import account_from_row, insert_many
 
 HISTORY_DAYS = 500  # enough for a 365-day estimate and last winter's average
+POST_CHUNK = 20_000  # bills whose rows are built and inserted together (memory, not speed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,31 +360,28 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     if not new:
         return {}, len(bills)
     now = now_iso()
-    # reads: one a day and type per account (the unique constraint skips ones already recorded)
-    insert_many(conn, R, [read_row(b, source_file=source_file, job_id=job_id, now=now) for _, b in new],
-                skip_duplicates=check_existing)
     memo: dict = {}
-    bill_rows = [bill_row(b, job_id=job_id, now=now, memo=memo, key=k) for k, b in new]
+    clerk = store.clerk
+    parts = [new[i:i + POST_CHUNK] for i in range(0, len(new), POST_CHUNK)]  # rows built a part at a time
+    # reads: one a day and type per account (the unique constraint skips ones already recorded)
+    for part in parts:
+        insert_many(conn, R, [read_row(b, source_file=source_file, job_id=job_id, now=now) for _, b in part],
+                    skip_duplicates=check_existing)
     if _sqlite(conn):  # the write lock is held: the ids above the old maximum are ours
         (top,) = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM bills").one()
-        insert_many(conn, B, bill_rows)
+        for part in parts:
+            insert_many(conn, B, [bill_row(b, job_id=job_id, now=now, memo=memo, key=k) for k, b in part])
         ids = {key: bid for bid, key in conn.exec_driver_sql("SELECT id, bill_key FROM bills WHERE id > ?", (top,))}
     else:
-        result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True), bill_rows)
+        result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True),
+                              [bill_row(b, job_id=job_id, now=now, memo=memo, key=k) for k, b in new])
         ids = {key: bid for bid, key in result}
-    del bill_rows
-    line_rows, posting_rows = [], []
-    clerk = store.clerk
-    for k, b in new:
-        bid = ids[k]
+    for part in parts:
         if lines:
-            line_rows.extend(bill_line_rows(b, bid, memo))
-        posting_rows.append(bill_posting_row(b, bid, job_id=job_id, clerk=clerk, source_file=source_file,
-                                             source_hash=source_hash, now=now, memo=memo, key=k))
-    if line_rows:
-        insert_many(conn, BL, line_rows)
-    del line_rows
-    insert_many(conn, P, posting_rows)
+            insert_many(conn, BL, [row for k, b in part for row in bill_line_rows(b, ids[k], memo)])
+        insert_many(conn, P, [bill_posting_row(b, ids[k], job_id=job_id, clerk=clerk, source_file=source_file,
+                                               source_hash=source_hash, now=now, memo=memo, key=k)
+                              for k, b in part])
     return ids, len(bills) - len(new)
 
 
