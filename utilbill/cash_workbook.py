@@ -103,7 +103,15 @@ def _render_table(ws, sp: SheetPlan, Table, TableStyleInfo, header_fill) -> None
 
 
 def write_cash_workbook(cd: CashDay, path, *, protect=()):
-    """Write the daily cash workbook for `cd` to `path` (atomically). Returns the path."""
-    from .xlio import save_workbook
+    """Write the daily cash workbook for `cd` to `path` (atomically). Returns the path.
 
-    return save_workbook(render(plan_cash_workbook(cd)), path, protect=protect)
+    Written by `cash_xlsx` (xlsxwriter, the Payments rows as XML: 50,000 payments in a few
+    seconds); `render` above is the reference it is tested against, and builds the template."""
+    from pathlib import Path
+
+    from .atomic import atomic_write_path
+    from .cash_xlsx import write_plan
+
+    with atomic_write_path(path, protect=protect) as tmp:
+        write_plan(plan_cash_workbook(cd), tmp)
+    return Path(path)
