@@ -251,7 +251,12 @@ class CashDay:
     # Treasury receipt
     @property
     def by_fund(self) -> dict[str, Decimal]:
-        return {f: sum((l.fund(f) for l in self.lines), ZERO) for f in self.funds}
+        totals = {f: ZERO for f in self.funds}  # one pass: the same exact sums as l.fund(f) line by line
+        for l in self.lines:
+            for f, a in l.funds:
+                if f in totals:
+                    totals[f] += a
+        return totals
 
     @property
     def treasury_total(self) -> Decimal:

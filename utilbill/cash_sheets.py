@@ -150,12 +150,20 @@ def _payments(cd: CashDay) -> SheetPlan:
     s.table_formats = [COUNT, None, None, COUNT, None, "@", None, None, "@", "yyyy-mm-dd", MONEY] + \
         [MONEY] * len(cd.funds) + [None]
     s.table_rows = [[l.batch_id, l.source, l.drawer, l.row, l.line_type, l.account_no, l.payer, l.tender, l.check_no,
-                     l.pay_date, l.amount] + [l.fund(f) or None for f in cd.funds] + [l.disposition]
+                     l.pay_date, l.amount] + _fund_cells(l, cd.funds) + [l.disposition]
                     for l in cd.lines]
     last = 3 + max(1, len(s.table_rows))
     from openpyxl.utils import get_column_letter
     s.print_area = f"A1:{get_column_letter(len(s.table_headers))}{last}"
     return s
+
+
+def _fund_cells(line, funds: list[str]) -> list:
+    """The line's amount in each fund column (`line.fund(f) or None`, the line's funds read once)."""
+    amounts: dict[str, object] = {}
+    for f, a in line.funds:
+        amounts[f] = amounts.get(f, ZERO) + a
+    return [amounts.get(f) or None for f in funds]
 
 
 def _batches(cd: CashDay, names) -> SheetPlan:
