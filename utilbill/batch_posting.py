@@ -82,13 +82,24 @@ def _chunks(values):
         yield values[k:k + CHUNK]
 
 
+def _driver(conn: Connection):
+    """SQLite's own connection (its cursor skips SQLAlchemy's per-value processing), else None."""
+    return conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+
+
 def _accounts(conn: Connection, numbers: set[str]) -> dict[str, bool]:
     """Known account numbers -> cash-only flag."""
     out: dict[str, bool] = {}
+    sqlite = _driver(conn)
     for chunk in _chunks(numbers):
-        for r in conn.execute(select(S.accounts.c.account_no, S.accounts.c.cash_only)
-                              .where(S.accounts.c.account_no.in_(chunk))):
-            out[r.account_no] = bool(r.cash_only)
+        if sqlite is not None:
+            rows = sqlite.execute("SELECT account_no, cash_only FROM accounts WHERE account_no IN "
+                                  f"({','.join('?' * len(chunk))})", chunk)
+        else:
+            rows = conn.execute(select(S.accounts.c.account_no, S.accounts.c.cash_only)
+                                .where(S.accounts.c.account_no.in_(chunk)))
+        for account_no, cash_only in rows:
+            out[account_no] = bool(cash_only)
     return out
 
 
@@ -96,13 +107,22 @@ def _stored_keys(conn: Connection, items) -> dict[tuple, int]:
     """Duplicate keys of the stored items with the same account and date as an item -> item id."""
     PI = S.payment_items
     dates = sorted({i.pay_date for i in items})
+    by_text = {d.isoformat(): d for d in dates}
     out: dict[tuple, int] = {}
+    sqlite = _driver(conn)
     for chunk in _chunks({i.account_no for i in items if i.account_no}):
-        rows = conn.execute(select(PI.c.id, PI.c.account_no, PI.c.amount_cents, PI.c.check_no, PI.c.pay_date)
-                            .where(PI.c.account_no.in_(chunk)).where(PI.c.pay_date.in_(dates))
-                            .where(PI.c.line_type == "payment"))
-        for r in rows:
-            out.setdefault((r.account_no or "", int(r.amount_cents), (r.check_no or "").strip(), r.pay_date), r.id)
+        if sqlite is not None:
+            rows = sqlite.execute(
+                "SELECT id, account_no, amount_cents, check_no, pay_date FROM payment_items WHERE account_no IN "
+                f"({','.join('?' * len(chunk))}) AND pay_date IN ({','.join('?' * len(by_text))}) "
+                "AND line_type = 'payment'", [*chunk, *by_text])
+            rows = [(i, a, c, n, by_text[d]) for i, a, c, n, d in rows]
+        else:
+            rows = conn.execute(select(PI.c.id, PI.c.account_no, PI.c.amount_cents, PI.c.check_no, PI.c.pay_date)
+                                .where(PI.c.account_no.in_(chunk)).where(PI.c.pay_date.in_(dates))
+                                .where(PI.c.line_type == "payment"))
+        for item_id, account_no, cents, check_no, pay_date in rows:
+            out.setdefault((account_no or "", int(cents), (check_no or "").strip(), pay_date), item_id)
     return out
 
 
@@ -121,13 +141,20 @@ def _write(conn: Connection, store, result, job_key: str) -> None:
     result.batch_id = batch_id
     posted = [i for i in result.items if i.disposition == "posted"]
     # the rows go to the driver in bulk (repo.insert_many); ids are read back by key
+    sqlite = _driver(conn)
+    if sqlite is not None:  # under the write lock every posting after the last one is this batch's
+        last_id = sqlite.execute("SELECT COALESCE(MAX(id), 0) FROM postings").fetchone()[0]
     repo.insert_many(conn, S.postings, [dict(
         account_no=i.account_no, effective_date=i.pay_date, posted_at=now, kind="payment",
         amount_cents=-to_cents(i.amount), due_date=None, bill_id=None, reverses_id=None, fund=None,
         parts=None, ref=i.check_no, reason_code=None, memo=f"{result.source} batch {batch_id} row {i.row}",
         batch_id=batch_id, job_id=job_id, clerk=clerk, source_file=src, source_hash=h,
         idem_key=f"pay:{h}:{i.row}") for i in posted])
-    posting_ids = _posting_ids(conn, [f"pay:{h}:{i.row}" for i in posted])
+    if sqlite is not None:
+        posting_ids = {key: pid for pid, key in sqlite.execute(
+            "SELECT id, idem_key FROM postings WHERE id > ?", (last_id,))}
+    else:
+        posting_ids = _posting_ids(conn, [f"pay:{h}:{i.row}" for i in posted])
     if not result.items:  # an empty batch still fails here as before (no rows: SQLAlchemy inserts DEFAULT VALUES)
         conn.execute(insert(S.payment_items), [])
     repo.insert_many(conn, S.payment_items, [dict(

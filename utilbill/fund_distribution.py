@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import date
 from decimal import Decimal
 from typing import Hashable, Iterable, Mapping, Sequence
@@ -104,6 +105,7 @@ def _checked(p: NewPayment, dist: Mapping[str, Decimal]) -> dict[str, Decimal]:
 # A stored posting as a row: (id, effective date ISO, kind, amount in cents, due date ISO or
 # None, bill id, id of the posting it reverses or None, fund parts JSON or None, fund).
 ID, DAY, KIND, CENTS, DUE, BILL, REVERSES, PARTS, FUND = range(9)
+_CENTS_OF = itemgetter(CENTS)
 _LIMIT = 10 ** 11  # cents; below it integer rounding equals Decimal's 28-digit allocate()
 
 
@@ -159,8 +161,8 @@ def _whole_cents(amount: Decimal) -> int:
     return int(amount * 100)
 
 
-def _funds(row: Sequence, parsed: dict[str, dict[str, int]]) -> dict[str, int]:
-    """The charge's unpaid cents by fund, in the order `Posting.fund_parts` gives them."""
+def _parts(row: Sequence, parsed: dict[str, dict[str, int]]) -> dict[str, int]:
+    """The charge's cents by fund, in the order `Posting.fund_parts` gives them (not a copy)."""
     text = row[PARTS]
     if text:
         parts = parsed.get(text)
@@ -172,49 +174,64 @@ def _funds(row: Sequence, parsed: dict[str, dict[str, int]]) -> dict[str, int]:
         if parts:
             if sum(parts.values()) != row[CENTS]:
                 raise _NotTaken
-            return dict(parts)
+            return parts
     kind = row[KIND]
     return {row[FUND] or (FEE_FUND if kind in ("late_charge", "fee") else "water"): row[CENTS]}
 
 
+# A charge while it is replayed: [due, bill id, kind, id, cents by fund at posting, unpaid cents,
+# the takes it has had, unpaid by fund after the first `applied` takes (None until needed), applied].
+# The order of application depends only on unpaid totals, so the funds of a charge are worked
+# out (take by take, exactly as ledger._pay does) only when a new payment reaches it.
+UNPAID, TAKES, FUNDS, APPLIED = 5, 6, 7, 8
+
+
 def _replay(rows: Sequence[Sequence], new: list[tuple[str, int]], parsed) -> list[dict[str, int]]:
     """What each new payment paid, by fund in cents: `ledger.ledger_state`'s rule, step for step."""
+    if rows and not (-_LIMIT < min(map(_CENTS_OF, rows)) and max(map(_CENTS_OF, rows)) < _LIMIT):
+        raise _NotTaken
     cancelled = {r[REVERSES] for r in rows if r[REVERSES] is not None}
-    events = []
-    for r in rows:
-        c = r[CENTS]
-        if c and r[REVERSES] is None and r[ID] not in cancelled:
-            if not -_LIMIT < c < _LIMIT:
-                raise _NotTaken
-            events.append((r[DAY], 0 if c > 0 else 1, r[ID], r))
-    for k, (day, cents) in enumerate(new):
-        events.append((day, 1, _NEW_ID_BASE + k, cents))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    if cancelled:
+        rows = [r for r in rows if r[REVERSES] is None and r[ID] not in cancelled]
+    events = [(r[DAY], 0 if r[CENTS] > 0 else 1, r[ID], r) for r in rows if r[CENTS]]
+    events += [(day, 1, _NEW_ID_BASE + k, cents) for k, (day, cents) in enumerate(new)]
+    events.sort()  # ids are unique: the rows themselves are never compared
     dists: list[dict[str, int]] = [{} for _ in new]
-    still_open: list[list] = []  # [due, bill_id, kind, id, unpaid by fund, unpaid]
+    still_open: list[list] = []  # charges not yet paid in full, in posting order
     credit = 0
-    for day, _, pid, r in events:
-        if type(r) is int:  # a new payment
-            dist = _apply(still_open, r)
-            dists[pid - _NEW_ID_BASE] = dist
-        elif r[CENTS] > 0:
-            charge = [r[DUE] or day, r[BILL], r[KIND], pid, _funds(r, parsed), r[CENTS]]
-            still_open.append(charge)
+    for day, credit_side, pid, r in events:
+        if not credit_side:  # a charge
+            cents = r[CENTS]
+            charge = [r[DUE] or day, r[BILL], r[KIND], pid, _parts(r, parsed), cents, [], None, 0]
             if credit > 0:
-                take = min(credit, charge[5])
-                _pay(charge, take, {})
+                take = cents if credit >= cents else credit
+                charge[UNPAID] -= take
+                charge[TAKES].append(take)
                 credit -= take
+            if charge[UNPAID] > 0:  # one paid in full never reopens (ledger.py keeps it out of every application)
+                still_open.append(charge)
             continue
+        if type(r) is int:  # a new payment
+            dist = dists[pid - _NEW_ID_BASE] = _apply(still_open, r, {})
+            credit += dist.get(UNAPPLIED, 0)
+        elif len(still_open) == 1:  # a stored credit against one open charge, the usual case
+            charge, amount = still_open[0], -r[CENTS]
+            unpaid = charge[UNPAID]
+            take = amount if amount < unpaid else unpaid
+            charge[UNPAID] = unpaid - take
+            charge[TAKES].append(take)
+            credit += amount - take
         else:
-            dist = _apply(still_open, -r[CENTS])
-        still_open = [c for c in still_open if c[5] > 0]
-        credit += dist.get(UNAPPLIED, 0)
+            credit += _apply(still_open, -r[CENTS], None).get(UNAPPLIED, 0)
+        still_open = [c for c in still_open if c[UNPAID] > 0]
     return dists
 
 
-def _apply(charges: list[list], amount: int) -> dict[str, int]:
-    """`ledger._apply` in cents: oldest due first, a bill's own fees just ahead of its lines."""
-    open_ = [c for c in charges if c[5] > 0]
+def _apply(charges: list[list], amount: int, into: dict[str, int] | None) -> dict[str, int]:
+    """`ledger._apply` in cents: oldest due first, a bill's own fees just ahead of its lines.
+    With `into`, what each charge was paid is split by fund there (a new payment); without,
+    only the takes are recorded (a stored credit)."""
+    open_ = [c for c in charges if c[UNPAID] > 0]
     if len(open_) > 1:
         bill_due = {c[1]: c[0] for c in open_ if c[2] == "bill" and c[1] is not None}
 
@@ -224,23 +241,39 @@ def _apply(charges: list[list], amount: int) -> dict[str, int]:
                     0 if attached else 1, c[3])
 
         open_.sort(key=key)
-    dist: dict[str, int] = {}
+    dist: dict[str, int] = {} if into is None else into
     remaining = amount
     for c in open_:
         if remaining <= 0:
             break
-        take = min(remaining, c[5])
-        _pay(c, take, dist)
+        unpaid = c[UNPAID]
+        take = remaining if remaining < unpaid else unpaid
+        if into is not None:
+            _split(_funds_now(c), take, into)
+            c[APPLIED] += 1
+        c[UNPAID] = unpaid - take
+        c[TAKES].append(take)
         remaining -= take
     if remaining > 0:
         dist[UNAPPLIED] = dist.get(UNAPPLIED, 0) + remaining
     return dist
 
 
-def _pay(charge: list, amount: int, into: dict[str, int]) -> None:
+def _funds_now(charge: list) -> dict[str, int]:
+    """The charge's unpaid cents by fund after every take it has had so far."""
+    funds = charge[FUNDS]
+    if funds is None:
+        funds = charge[FUNDS] = dict(charge[4])
+    takes = charge[TAKES]
+    for take in takes[charge[APPLIED]:]:
+        _split(funds, take, {})
+    charge[APPLIED] = len(takes)
+    return funds
+
+
+def _split(unpaid: dict[str, int], amount: int, into: dict[str, int]) -> None:
     """`ledger._pay` in cents: `money.allocate` over the funds still unpaid (half up, the last
     fund the remainder)."""
-    unpaid = charge[4]
     funds = [f for f, v in unpaid.items() if v > 0]
     if not funds:
         raise _NotTaken
@@ -250,4 +283,3 @@ def _pay(charge: list, amount: int, into: dict[str, int]) -> None:
     for f, share in zip(funds, shares):
         unpaid[f] -= share
         into[f] = into.get(f, 0) + share
-    charge[5] -= amount

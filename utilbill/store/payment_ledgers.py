@@ -21,7 +21,7 @@ reverses id, parts JSON, fund).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Iterable, Sequence
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ from . import schema
 
 P = schema.postings
 CHUNK = 900  # bound parameters per IN (...), under SQLite's limit
+RECENT_DAYS = 100  # looked at first: most accounts were last settled within two bills
 _COLUMNS = "id, effective_date, kind, amount_cents, due_date, bill_id, reverses_id, parts, fund"
 
 
@@ -48,29 +49,78 @@ def ledger_rows(conn: Connection, accounts: Iterable[str], *, paid_from: date) -
     # the partial index of reversals answers this (DISTINCT would make SQLite scan every posting)
     reversed_accounts = {r[0] for r in cursor.execute(
         "SELECT account_no FROM postings WHERE reverses_id IS NOT NULL ORDER BY reverses_id")}
+    since = (paid_from - timedelta(days=RECENT_DAYS)).isoformat()
     keep: list[int] = []
     for chunk in _chunks(numbers):
-        rows = cursor.execute(
-            "SELECT account_no, effective_date, amount_cents, id FROM postings "
-            f"WHERE account_no IN ({','.join('?' * len(chunk))}) ORDER BY account_no, effective_date", chunk)
-        for account_no, history in _by_account(rows):
+        marks = ",".join("?" * len(chunk))
+        totals = {a: (t, n) for a, t, n in cursor.execute(
+            f"SELECT account_no, SUM(amount_cents), COUNT(*) FROM postings WHERE account_no IN ({marks}) "
+            "GROUP BY account_no", chunk)}
+        recent = dict(_by_account(cursor.execute(
+            f"SELECT account_no, effective_date, amount_cents, id FROM postings WHERE account_no IN ({marks}) "
+            "AND effective_date > ? ORDER BY account_no, effective_date", [*chunk, since])))
+        whole = []
+        for account_no in chunk:
+            if account_no not in totals:
+                continue
+            rows = recent.get(account_no, [])
+            total, count = totals[account_no]
             if account_no in reversed_accounts:
-                keep.extend(r[2] for r in history)
+                whole.append(account_no)
                 continue
-            cut = settled_cut(history, day)
-            if cut is None:
-                keep.extend(r[2] for r in history)
-                continue
-            cut_day, balance = cut
-            keep.extend(r[2] for r in history if r[0] > cut_day)
-            if balance:
-                out[account_no].append(opening_credit(cut_day, balance))
+            if count == len(rows):  # the whole history is recent
+                cut = settled_cut(rows, day)
+            else:
+                cut = _recent_cut(rows, total, day, since)
+                if cut is None:
+                    whole.append(account_no)
+                    continue
+            _fold(account_no, rows, cut, keep, out)
+        for account_no, history in _by_account(_history(cursor, whole)):
+            _fold(account_no, history, None if account_no in reversed_accounts else settled_cut(history, day),
+                  keep, out)
     keep.sort()
     for chunk in _chunks(keep):
         for r in cursor.execute(f"SELECT account_no, {_COLUMNS} FROM postings "
                                 f"WHERE id IN ({','.join('?' * len(chunk))})", chunk):
             out[r[0]].append(r[1:])
     return out
+
+
+def _history(cursor, accounts: list[str]):
+    if not accounts:
+        return []
+    return cursor.execute(f"SELECT account_no, effective_date, amount_cents, id FROM postings WHERE account_no IN "
+                          f"({','.join('?' * len(accounts))}) ORDER BY account_no, effective_date", accounts)
+
+
+def _fold(account_no: str, history: list[tuple], cut: tuple[str, int] | None, keep: list[int], out: dict) -> None:
+    """Keep the ids of the postings after the cut; the cut's balance becomes the opening credit."""
+    if cut is None:
+        keep.extend(r[2] for r in history)
+        return
+    cut_day, balance = cut
+    keep.extend(r[2] for r in history if r[0] > cut_day)
+    if balance:
+        out[account_no].append(opening_credit(cut_day, balance))
+
+
+def _recent_cut(recent: list[tuple], total: int, day: str, since: str) -> tuple[str, int] | None:
+    """`settled_cut` from the recent rows (dated after `since`) and the balance of everything:
+    the balance at the end of a day is the total less what was posted after it. The end of
+    `since` counts too (every recent row is after it)."""
+    after = 0
+    k = len(recent) - 1
+    while k >= 0:
+        d = recent[k][0]
+        if d <= day and total - after <= 0:
+            return d, total - after
+        while k >= 0 and recent[k][0] == d:
+            after += recent[k][1]
+            k -= 1
+    if total - after <= 0:
+        return since, total - after
+    return None
 
 
 def settled_cut(history: Sequence[tuple], day: str) -> tuple[str, int] | None:
