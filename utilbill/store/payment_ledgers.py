@@ -16,7 +16,8 @@ batch of 5,000 payments reads about a quarter of the rows a full load would. Oth
 databases read the affected accounts' postings whole and fold them the same way.
 
 Rows are `fund_distribution`'s posting rows: (id, date ISO, kind, cents, due ISO, bill id,
-reverses id, parts JSON, fund).
+reverses id, parts JSON, fund). Credits of accounts without reversals come from the index
+alone, without their kind (kind None): the rule reads only a credit's date, amount and id.
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def ledger_rows(conn: Connection, accounts: Iterable[str], *, paid_from: date) -
                     continue
             _fold(account_no, rows, cut, keep, out)
         for account_no, history in _by_account(_history(cursor, whole)):
-            _fold(account_no, history, None if account_no in reversed_accounts else settled_cut(history, day),
-                  keep, out)
+            if account_no in reversed_accounts:  # every row whole: reversals are read from the table
+                keep.extend(r[2] for r in history)
+            else:
+                _fold(account_no, history, settled_cut(history, day), keep, out)
     keep.sort()
     for chunk in _chunks(keep):
         for r in cursor.execute(f"SELECT account_no, {_COLUMNS} FROM postings "
@@ -95,14 +98,20 @@ def _history(cursor, accounts: list[str]):
 
 
 def _fold(account_no: str, history: list[tuple], cut: tuple[str, int] | None, keep: list[int], out: dict) -> None:
-    """Keep the ids of the postings after the cut; the cut's balance becomes the opening credit."""
-    if cut is None:
-        keep.extend(r[2] for r in history)
-        return
-    cut_day, balance = cut
-    keep.extend(r[2] for r in history if r[0] > cut_day)
-    if balance:
-        out[account_no].append(opening_credit(cut_day, balance))
+    """The postings after the cut (all without one), the cut's balance as the opening credit.
+    A credit is all there in the index (date, amount, id: the rule reads nothing else of it);
+    a charge's id is kept to read its kind, due date, bill and fund parts from the table."""
+    rows = out[account_no]
+    if cut is not None:
+        cut_day, balance = cut
+        if balance:
+            rows.append(opening_credit(cut_day, balance))
+        history = [r for r in history if r[0] > cut_day]
+    for day, cents, pid in history:
+        if cents > 0:
+            keep.append(pid)
+        else:
+            rows.append((pid, day, None, cents, None, None, None, None, None))
 
 
 def _recent_cut(recent: list[tuple], total: int, day: str, since: str) -> tuple[str, int] | None:
