@@ -234,7 +234,7 @@ class CashDay:
     # bank pay bills against the bank's report
     @property
     def bank_items(self) -> list[PaymentLine]:
-        return self.lines_where(source="bank")
+        return [l for l in self.lines if l.source == "bank"]
 
     @property
     def bank_items_total(self) -> Decimal:

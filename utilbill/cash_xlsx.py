@@ -21,7 +21,6 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from .cash_sheets import TABLE, SheetPlan, WorkbookPlan
 from .layouts import ENTRY_FILL
@@ -132,10 +131,11 @@ def _checked_text(text: str) -> str:
 
 
 def _table(ws, sp: SheetPlan, styles: _Styles) -> None:
+    """The Payments table over its header and first row: xlsxwriter notes every cell of a
+    table's range (50,000 rows: 2 s), so `_finished` stretches the range over every row."""
     width = len(sp.table_headers)
-    last = 3 + max(1, len(sp.table_rows))
     header = styles.get(None, "header")
-    ws.add_table(2, 0, last - 1, width - 1, {
+    ws.add_table(2, 0, 3, width - 1, {
         "name": TABLE, "style": "Table Style Medium 2",
         "columns": [{"header": h, "header_format": header} for h in sp.table_headers]})
     ws.freeze_panes(3, 0)
@@ -192,7 +192,9 @@ def table_rows_xml(sp: SheetPlan, styles_by_format: dict[str | None, int]) -> st
     """The Payments table's data rows (sheet rows 4 on) as <row> elements: what openpyxl
     writes for `cash_workbook.render`'s cells, value for value (a None is no cell)."""
     letters = _column_letters(len(sp.table_headers))
-    attrs = [f' s="{styles_by_format[f]}"' if styles_by_format.get(f) else "" for f in sp.table_formats]
+    # per column, the cell's opening up to its row number, and what follows the row number
+    heads = [f'<c r="{letter}' for letter in letters]
+    styles = [f'" s="{styles_by_format[f]}"' if styles_by_format.get(f) else '"' for f in sp.table_formats]
     out = []
     append = out.append
     for r, row in enumerate(sp.table_rows, start=4):
@@ -200,25 +202,30 @@ def table_rows_xml(sp: SheetPlan, styles_by_format: dict[str | None, int]) -> st
         for c, value in enumerate(row):
             if value is None:
                 continue
-            ref, s = f"{letters[c]}{r}", attrs[c]
             kind = type(value)
             if kind is str:
-                text = escape(_checked_text(value))
+                text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-                append(f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                append(f'{heads[c]}{r}{styles[c]} t="inlineStr"><is><t{space}>{text}</t></is></c>')
             elif kind is Decimal or kind is int or kind is float:  # as openpyxl writes numbers
-                append(f'<c r="{ref}"{s}><v>{"%.16g" % value}</v></c>')
+                append(f'{heads[c]}{r}{styles[c]}><v>{"%.16g" % value}</v></c>')
             elif kind is date:
-                append(f'<c r="{ref}"{s}><v>{(value - _EPOCH).days}</v></c>')
+                append(f'{heads[c]}{r}{styles[c]}><v>{(value - _EPOCH).days}</v></c>')
             elif kind is bool:
-                append(f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>')
+                append(f'{heads[c]}{r}{styles[c]} t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, datetime):
                 serial = (value - datetime(1899, 12, 30)).total_seconds() / 86400
-                append(f'<c r="{ref}"{s}><v>{serial!r}</v></c>')
+                append(f'{heads[c]}{r}{styles[c]}><v>{serial!r}</v></c>')
             else:
                 raise TypeError(f"cannot write {value!r} ({kind.__name__}) in the {TABLE} table")
         append("</row>")
-    return "".join(out)
+    xml = "".join(out)
+    if _ILLEGAL.search(xml):  # only text can bring such a character: refuse it as openpyxl does
+        for row in sp.table_rows:
+            for value in row:
+                if isinstance(value, str):
+                    _checked_text(value)
+    return xml
 
 
 def _finished(data: bytes, table: tuple[int, SheetPlan] | None, formats: dict[str | None, int]) -> bytes:
@@ -233,6 +240,10 @@ def _finished(data: bytes, table: tuple[int, SheetPlan] | None, formats: dict[st
             level = None
             if info.filename.startswith("xl/worksheets/sheet"):
                 content = _fit_to_width(content)
+            if table and info.filename.startswith("xl/tables/table"):  # the one table: Payments
+                width = _column_letters(len(table[1].table_headers))[-1]
+                last = 3 + max(1, len(table[1].table_rows))
+                content = content.replace(f'ref="A3:{width}4"'.encode(), f'ref="A3:{width}{last}"'.encode())
             if info.filename == part:
                 sp = table[1]
                 xml = content.decode("utf-8").replace("<sheetData/>", "<sheetData></sheetData>", 1)
