@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from utilbill.config import example_policy
 from utilbill.home import init_folder, open_utility
 from utilbill.ledger import Posting, ledger_state
-from utilbill.ledger_cents import open_charges, past_due
+from utilbill.ledger_cents import fold, open_charges, past_due
 from utilbill.notices import decide_by_past_due, decide_notice, removal_reason
 from utilbill.store.collections_repo import load_cases
 from utilbill.store.collections_screen import screen
@@ -54,7 +54,7 @@ def test_a_late_charge_is_paid_with_its_open_bill_ahead_of_the_bill_hand_checked
     assert past_due(rows, D("2026-03-01"), on=D("2026-02-10")) == (5150, D("2026-01-21"))
     # a credit pool of 100.00 (a folded past) pays bill 1 as it posts; the late charge then
     # sorts by its own due date (its bill is paid), so the payment pays it and 48.50 of bill 3
-    assert past_due(rows, D("2026-03-01"), opening_credit=10000) == (3150, D("2026-02-22"))
+    assert past_due(rows, D("2026-03-01"), opening=(10000, 0)) == (3150, D("2026-02-22"))
 
 
 @st.composite
@@ -110,6 +110,73 @@ def test_the_replay_in_cents_gives_ledger_state_figures(posts, after, back):
     got = past_due(text, as_of.isoformat())
     oldest = full.oldest_past_due_date(as_of)
     assert got == (int(full.past_due(as_of) * 100), oldest.isoformat() if oldest else None)
+
+
+@st.composite
+def behind_ledgers(draw):
+    """A bill every month or two, a late charge on it the day after its due date, payments
+    that come late and pay about what was owed a bill ago (some returned)."""
+    posts: list[Posting] = []
+    day, pid, owed = D("2025-01-01"), 0, M(0)
+    for _ in range(draw(st.integers(min_value=1, max_value=14))):
+        pid += 1
+        amount = M(draw(st.integers(min_value=1000, max_value=20000))) / 100
+        due = day + timedelta(days=21)
+        posts.append(Posting(pid, day, "bill", amount, due, bill_id=pid))
+        if draw(st.booleans()):
+            posts.append(Posting(pid + 1, due + timedelta(days=1), "late_charge", M("1.50"), due + timedelta(days=1),
+                                 bill_id=pid, fund="fees"))
+            pid += 1
+        if draw(st.integers(0, 4)):
+            pid += 1
+            pay = owed + M(draw(st.integers(min_value=-500, max_value=500))) / 100
+            posts.append(Posting(pid, due + timedelta(days=draw(st.integers(0, 50))), "payment", -max(pay, M("1"))))
+            if not draw(st.integers(0, 9)):
+                posts.append(Posting(pid + 1, posts[-1].date + timedelta(days=3), "reversal", max(pay, M("1")),
+                                     reverses=pid))
+                pid += 1
+        owed = amount
+        day += timedelta(days=draw(st.sampled_from([30, 61])))
+    return posts
+
+
+@settings(max_examples=600, deadline=None)
+@given(posts=st.one_of(ledgers(), behind_ledgers()), split=st.integers(min_value=0, max_value=500),
+       after=st.integers(min_value=0, max_value=60))
+def test_a_folded_past_replays_to_the_same_charges(posts, split, after):
+    as_of = max([p.date for p in posts] + [D("2025-01-01")]) + timedelta(days=after)
+    s = D("2025-01-01") + timedelta(days=split)
+    rows = [row(p) for p in posts]
+    before = [r for r in rows if r[1] < s]
+    charges = [r for r in before if r[3] > 0]
+    f = fold(sum(r[3] for r in before), [r for r in rows if r[1] >= s],
+             before_max_due=max((r[4] or r[1] for r in charges), default=None),
+             before_max_bill=max((r[5] for r in before if r[5] is not None), default=None))
+    if f is None:
+        return
+    full = {c.posting.id: int(c.unpaid * 100) for c in ledger_state(posts, as_of).charges}
+    got = {c[0]: c[4] for c in open_charges([r for r in rows if r[1] >= s], as_of, *f)}
+    assert got == {i: u for i, u in full.items() if i in got}
+    assert not any(u for i, u in full.items() if i not in got)  # everything before s is paid
+
+
+def test_a_customer_a_bill_behind_folds_as_a_debt_the_later_payments_clear_hand_checked():
+    rows = [(1, D("2026-01-01"), "bill", 10000, D("2026-01-22"), 1, None),
+            (2, D("2026-01-23"), "late_charge", 150, D("2026-01-23"), 1, None),
+            (3, D("2026-03-01"), "bill", 9000, D("2026-03-22"), 3, None),
+            (4, D("2026-03-10"), "payment", -10150, None, None, None),  # pays January's bill and its late charge
+            (5, D("2026-05-01"), "bill", 8000, D("2026-05-22"), 5, None),
+            (6, D("2026-05-05"), "payment", -9000, None, None, None)]  # pays March's
+    s = D("2026-03-01")  # before it: 101.50 owed, due by Jan 23 at the latest
+    f = fold(10150, rows[2:], before_max_due=D("2026-01-23"), before_max_bill=1)
+    assert f == (0, 10150)
+    assert past_due(rows[2:], D("2026-06-01"), opening=f) == (8000, D("2026-05-22"))
+    assert past_due(rows, D("2026-06-01")) == (8000, D("2026-05-22"))
+    # no later payment to clear the debt, or a charge that sorts before it: no fold
+    assert fold(10150, rows[2:3], before_max_due=D("2026-01-23"), before_max_bill=1) is None
+    assert fold(10150, rows[2:], before_max_due=D("2026-03-22"), before_max_bill=1) is None
+    assert fold(10150, [(7, s, "fee", 500, None, 1, None)] + rows[2:], before_max_due=D("2026-01-23"),
+                before_max_bill=1) is None
 
 
 # --- the screened loader against the full one, on random stores ----------------------------
@@ -265,6 +332,7 @@ def test_the_notice_run_decides_every_account_as_the_full_loader_does(store, as_
         selected += expected.issue
         if no in new.cases:
             assert decide_notice(new.cases[no], as_of, POLICY) == expected, no
+            assert new.cases[no].account == case.account, no
             assert new.cases[no].last_payment_date() == case.last_payment_date(), no
             assert new.cases[no].arrangements == case.arrangements, no
             for n in case.notices:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from .aging import AgingReport, aging_report
 from .findings import Finding, FindingsError
@@ -29,6 +29,7 @@ from .notices import (
     earliest_turnoff,
     medical_deadline,
     notice_key,
+    past_due_rules_out,
     removal_reason,
     select_for_notice,
 )
@@ -74,12 +75,20 @@ class NoticeRun:
         return sum(1 for i in self.issued if i.new)
 
 
-def _remove(conn, store, notice: Notice, on: date, reason: str) -> None:
-    conn.execute(update(N).where(N.c.id == notice.id, N.c.status == "active").values(status="removed", status_date=on))
-    conn.execute(insert(NE).values(notice_id=notice.id, event="removed", event_date=on, reason=reason,
-                                   clerk=store.clerk, at=now_iso()))
-    store.audit(conn, "notice:removed", account_no=notice.account_no, entity="notice", entity_id=notice.id,
-                reason=reason, details={"date": on.isoformat(), "noticed": str(notice.amount)})
+def _remove(conn, store, removals: list[tuple[Notice, str]], on: date) -> None:
+    """Record the removal of these notices (status and date, an event and an audit entry
+    each), with three statements whatever their number."""
+    if not removals:
+        return
+    now = now_iso()
+    conn.execute(update(N).where(N.c.id == bindparam("nid"), N.c.status == "active")
+                 .values(status="removed", status_date=on), [{"nid": n.id} for n, _ in removals])
+    conn.execute(insert(NE), [dict(notice_id=n.id, event="removed", event_date=on, reason=why, clerk=store.clerk,
+                                   at=now) for n, why in removals])
+    conn.execute(insert(schema.audit_log), [dict(
+        at=now, clerk=store.clerk, action="notice:removed", account_no=n.account_no, entity="notice",
+        entity_id=n.id, reason=why, override=False, source_file=None, source_hash=None,
+        details=json.dumps({"date": on.isoformat(), "noticed": str(n.amount)})) for n, why in removals])
 
 
 def apply_removals(conn, store, cases: dict[str, Case], on: date) -> list[tuple[Notice, str]]:
@@ -89,10 +98,10 @@ def apply_removals(conn, store, cases: dict[str, Case], on: date) -> list[tuple[
         for n in list(case.notices):
             why = removal_reason(case, n, on)
             if why:
-                _remove(conn, store, n, on, why)
                 removed.append((n, why))
                 case.notices[case.notices.index(n)] = Notice(n.account_no, n.issued, n.earliest_turnoff, n.amount,
                                                              "removed", n.id, on, n.oldest_due)
+    _remove(conn, store, removed, on)
     return removed
 
 
@@ -177,8 +186,7 @@ def issue_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None)
             found = screen(conn, as_of, grace_days=pol.arrangements.grace_days,
                            broken_lookback_months=pol.arrangements.broken_lookback_months,
                            min_balance=min(col.notice_min_past_due, col.turnoff_min_past_due), with_arrangements=True,
-                           whole=lambda no, f: no in today or decide_by_past_due(
-                               no, f.past_due, f.age_days, f.oldest_due, col) is None)
+                           whole=lambda no, f: no in today or not past_due_rules_out(f.past_due, f.age_days, col))
             cases = found.cases
             screened = [decide_by_past_due(no, f.past_due, f.age_days, f.oldest_due, col)
                         for no, f in found.figures.items() if no not in cases]
@@ -220,12 +228,14 @@ def turnoff_list(u: Utility, as_of: date, *, capacity: int | None = None) -> Tur
                        with_arrangements=False, whole=lambda no, f: True).cases
         original = {no: [n for n in c.notices if n.active] for no, c in cases.items()}
         result = build_turnoff_list(list(cases.values()), as_of, pol, capacity)
+        removals = []
         for e in result.removed:
             case = cases[e.account_no]
             for n in original[e.account_no]:
                 why = removal_reason(case, n, as_of)
                 if why:
-                    _remove(conn, u.store, n, as_of, why)
+                    removals.append((n, why))
+        _remove(conn, u.store, removals, as_of)
     return result
 
 

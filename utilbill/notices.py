@@ -48,18 +48,22 @@ class NoticeDecision:
     earliest_turnoff: date | None = None
 
 
+def past_due_rules_out(past_due: Decimal, age: int, col: CollectionsPolicy) -> bool:
+    """The past due alone rules a notice out: too small, or not old enough."""
+    return past_due < col.notice_min_past_due or age < col.notice_min_age_days
+
+
 def decide_by_past_due(account_no: str, past_due: Decimal, age: int, oldest: date | None,
                        col: CollectionsPolicy) -> NoticeDecision | None:
-    """The answer when the past due alone rules a notice out (too small, or not old
-    enough); None when the account's notices and protections decide."""
+    """The answer when the past due alone rules a notice out (past_due_rules_out), with
+    its reason; None when the account's notices and protections decide."""
+    if not past_due_rules_out(past_due, age, col):
+        return None
     base = dict(account_no=account_no, past_due=past_due, age_days=age, oldest_due=oldest)
     if past_due < col.notice_min_past_due:
         return NoticeDecision(issue=False, reason=f"past due {fmt_money(past_due)} below "
                               f"{fmt_money(col.notice_min_past_due)}", **base)
-    if age < col.notice_min_age_days:
-        return NoticeDecision(issue=False, reason=f"past due only {age} days (needs {col.notice_min_age_days})",
-                              **base)
-    return None
+    return NoticeDecision(issue=False, reason=f"past due only {age} days (needs {col.notice_min_age_days})", **base)
 
 
 def decide_notice(case: Case, as_of: date, policy: Policy) -> NoticeDecision:

@@ -36,8 +36,8 @@ from typing import Callable
 from sqlalchemy import Date, String, case, column, func, select, table, values
 from sqlalchemy.engine import Connection
 
-from ..ledger_cents import CentsState, open_charges
-from ..money import to_cents
+from ..ledger_cents import CentsState, fold, open_charges
+from ..money import from_cents, to_cents
 from ..protections import Case
 from . import schema
 from .collections_repo import (CHUNK, _POSTING_COLS, _day, attach_arrangements, candidate_accounts,
@@ -63,52 +63,74 @@ class Screened:
 
 
 def balances(conn: Connection, as_of: date, *, min_balance: Decimal | None = None,
-             accounts: list[str] | None = None) -> dict[str, tuple[int, object]]:
-    """account -> (balance cents, date of the last credit or None) over the postings dated on
-    or before `as_of`: every account with at least `min_balance`, or the accounts named."""
-    last_credit = func.max(case((P.c.amount_cents < 0, P.c.effective_date)))
-    q = (select(P.c.account_no, func.sum(P.c.amount_cents), last_credit).where(P.c.effective_date <= as_of)
-         .group_by(P.c.account_no))
-    if accounts is None:
-        if min_balance is not None:
-            q = q.having(func.sum(P.c.amount_cents) >= to_cents(min_balance))
-        return {a: (b, c) for a, b, c in fetch_raw(conn, q)}
-    out = {}
-    for i in range(0, len(accounts), CHUNK):
-        out.update((a, (b, c)) for a, b, c in fetch_raw(conn, q.where(P.c.account_no.in_(accounts[i:i + CHUNK]))))
-    return out
+             accounts: list[str] | None = None) -> dict[str, tuple[int, object, bool]]:
+    """account -> (balance cents, date of the last credit or None, nothing past due) over the
+    postings dated on or before `as_of`: every account with at least `min_balance` (one
+    GROUP BY over the index), or the accounts named (then the last item is always False).
+
+    Nothing is past due, for sure, when the balance at the end of the last credit day was
+    <= 0 (everything up to it paid) and every posting since is a charge due on or after
+    `as_of` (not a reversal): most accounts with a balance owe only a bill not yet due."""
+    q = (select(P.c.account_no, func.sum(P.c.amount_cents).label("balance"),
+                func.max(case((P.c.amount_cents < 0, P.c.effective_date))).label("last_credit"))
+         .where(P.c.effective_date <= as_of).group_by(P.c.account_no))
+    if accounts is not None:
+        out = {}
+        for i in range(0, len(accounts), CHUNK):
+            out.update((a, (b, c, False)) for a, b, c in
+                       fetch_raw(conn, q.where(P.c.account_no.in_(accounts[i:i + CHUNK]))))
+        return out
+    if min_balance is not None:
+        q = q.having(func.sum(P.c.amount_cents) >= to_cents(min_balance))
+    bal = q.cte("bal")
+    since = P.alias("since")
+    q = (select(bal.c.account_no, bal.c.balance, bal.c.last_credit, func.sum(since.c.amount_cents),
+                func.min(func.coalesce(since.c.due_date, since.c.effective_date)), func.count(since.c.reverses_id))
+         .select_from(bal.outerjoin(since, (since.c.account_no == bal.c.account_no)
+                                    & (since.c.effective_date > bal.c.last_credit) & (since.c.effective_date <= as_of)))
+         .group_by(bal.c.account_no))
+    day = as_of.isoformat() if conn.dialect.name == "sqlite" else as_of
+    return {a: (b, c, c is not None and b - (after or 0) <= 0 and (due is None or due >= day) and not reversals)
+            for a, b, c, after, due, reversals in fetch_raw(conn, q)}
 
 
-def rows_between(conn: Connection, bounds: list[tuple[str, date, date]], as_of: date, cols=_POSTING_COLS
-                 ) -> dict[str, list[tuple]]:
-    """Each account's postings dated in [lo, hi) and on or before `as_of`, as plain tuples
-    (cols; the first is the account), from (account, lo, hi) bounds, 2,000 accounts a query
-    joined to a VALUES list (one index range per account)."""
+_LEDGER_COLS = _POSTING_COLS[:8]  # account, id, date, kind, cents, due, bill, reverses: all in ix_postings_balance
+
+
+def per_account(conn: Connection, bounds: list[tuple[str, date, date]], as_of: date, cols, *where,
+                grouped: bool = False) -> list[tuple]:
+    """cols over each account's postings dated in [lo, hi) and on or before `as_of`, from
+    (account, lo, hi) bounds, 2,000 accounts a query joined to a VALUES list (one index
+    range per account); `grouped`: one row per account (aggregate cols)."""
     b = table("b", column("a", String), column("lo", Date), column("hi", Date))
     q = (select(*cols).select_from(b.join(P, (P.c.account_no == b.c.a) & (P.c.effective_date >= b.c.lo)
                                           & (P.c.effective_date < b.c.hi)))
-         .where(P.c.effective_date <= as_of))
-    out: dict[str, list[tuple]] = defaultdict(list)
+         .where(P.c.effective_date <= as_of, *where))
+    if grouped:
+        q = q.group_by(P.c.account_no)
+    out: list[tuple] = []
     for i in range(0, len(bounds), CHUNK):
         chunk = bounds[i:i + CHUNK]
         if conn.dialect.name == "sqlite":  # rendered here: SQLAlchemy's literal VALUES costs 1 ms a row
             head = "WITH b(a, lo, hi) AS (VALUES " + ",".join(
                 f"('{a.replace(chr(39), chr(39) * 2)}','{lo.isoformat()}','{hi.isoformat()}')"
                 for a, lo, hi in chunk) + ") "
-            rows = fetch_raw(conn, q, prefix=head)
+            out += fetch_raw(conn, q, prefix=head)
         else:
             v = values(column("a", String), column("lo", Date), column("hi", Date), name="b",
                        literal_binds=True).data(chunk).cte("b")
-            rows = fetch_raw(conn, q.add_cte(v))
-        for r in rows:
-            out[r[0]].append(r)
+            out += fetch_raw(conn, q.add_cte(v))
     return out
 
 
-def _closed(rows: list[tuple]) -> bool:
-    """No reversal among these rows reaches a posting outside them."""
-    ids = {r[1] for r in rows}
-    return all(r[7] is None or r[7] in ids for r in rows)
+def rows_between(conn: Connection, bounds: list[tuple[str, date, date]], as_of: date, cols=_LEDGER_COLS
+                 ) -> dict[str, list[tuple]]:
+    """Each account's postings dated in [lo, hi) and on or before `as_of`, as plain tuples
+    (cols; the first is the account)."""
+    out: dict[str, list[tuple]] = defaultdict(list)
+    for r in per_account(conn, bounds, as_of, cols):
+        out[r[0]].append(r)
+    return out
 
 
 def _last_payment(rows: list[tuple]):
@@ -118,72 +140,70 @@ def _last_payment(rows: list[tuple]):
     return max(pays) if pays else None
 
 
-class _Folder:
-    """Finds each account's fold day and reads the postings after it (step 2)."""
+BEHIND_WINDOW = timedelta(days=150)  # an account behind is folded at a bill this long before the day
 
-    def __init__(self, conn: Connection, as_of: date, bal: dict, keep: dict):
-        self.conn, self.as_of, self.bal = conn, as_of, bal
-        self.text = conn.dialect.name == "sqlite"  # dates come back as ISO text
-        self.keep = {no: self.key(d) for no, d in keep.items()}
-        self.end = as_of + timedelta(days=1)
 
-    def key(self, d: date):
-        return d.isoformat() if self.text else d
+def read_ledgers(conn: Connection, as_of: date, bal: dict, keep: dict[str, date]
+                 ) -> tuple[dict[str, list[tuple]], dict[str, tuple]]:
+    """Each account's posting rows (_LEDGER_COLS) from its fold on, and the fold:
+    account -> (the last day folded away or None, opening credit cents, opening debt cents)
+    (see ledger_cents.fold). First fold: the last credit day c, when it comes before `keep`
+    and leaves nothing owed (most accounts: only the rows since their last payment are
+    read). An account still owing at c is folded at a bill about BEHIND_WINDOW before the
+    day, from the sums of what came before (the index answers them); when that is not sure
+    either, its whole history is read."""
+    text = conn.dialect.name == "sqlite"  # dates come back as ISO text
+    end = as_of + timedelta(days=1)
+    rows = rows_between(conn, [(no, _day(bal[no][1]) if bal[no][1] else FIRST, end) for no in keep if no in bal],
+                        as_of)
+    folds: dict[str, tuple] = {}
+    behind = []
+    for no, limit in keep.items():
+        b, c, _ = bal.get(no, (0, None, False))
+        folds[no] = (None, 0, 0)
+        if c is None:  # no credit: the rows are the whole history
+            continue
+        after = [r for r in rows[no] if r[2] > c]
+        owed = b - sum(r[4] for r in after)
+        f = fold(owed, [r[1:8] for r in after]) if owed <= 0 and c < (limit.isoformat() if text else limit) else None
+        if f:
+            folds[no] = (c, *f)
+        else:
+            behind.append(no)
+    if behind:
+        _fold_behind(conn, as_of, bal, keep, behind, rows, folds)
+    return rows, folds
 
-    def fold(self, ids: list[str]) -> tuple[dict[str, list[tuple]], dict[str, tuple]]:
-        """(rows read per account: everything after the fold day and the last credit day;
-        account -> (fold day or None, opening credit cents))."""
-        rows = rows_between(self.conn, [(no, _day(self.bal[no][1]) if self.bal[no][1] else FIRST, self.end)
-                                        for no in ids if no in self.bal], self.as_of)
-        folds: dict[str, tuple] = {}
-        behind = []
-        for no in ids:
-            b, c = self.bal.get(no, (0, None))
-            if c is None:  # no credit: the rows are the whole history
-                folds[no] = (None, 0)
-                continue
-            after = [r for r in rows[no] if r[2] > c]
-            settled = b - sum(r[4] for r in after)
-            if c < self.keep[no] and settled <= 0 and _closed(after):
-                folds[no] = (c, -settled)
-            else:
-                behind.append(no)
-        if behind:
-            self._fold_behind(behind, rows, folds)
-        return rows, folds
 
-    def _fold_behind(self, ids: list[str], rows: dict, folds: dict) -> None:
-        """Accounts whose last credit day is no fold day: the latest earlier day whose running
-        balance is <= 0, from the index entries before the last credit; then their rows
-        from that day to the last credit (or all of them when there is no such day)."""
-        entries = rows_between(self.conn, [(no, FIRST, _day(self.bal[no][1])) for no in ids], self.as_of,
-                               cols=(P.c.account_no, P.c.effective_date, P.c.amount_cents))
-        earlier: list[tuple] = []
-        for no in ids:
-            b, c = self.bal[no]
-            limit = min(c, self.keep[no])
-            day_sums: dict = defaultdict(int)
-            for _, d, cents in entries.get(no, ()):
-                day_sums[d] += cents
-            later = sum(r[4] for r in rows[no])  # everything from the last credit day on
-            t = None
-            for d in sorted(day_sums, reverse=True):
-                if d < limit and b - later <= 0:
-                    t = d
-                    break
-                later += day_sums[d]
-            folds[no] = (t, -(b - later) if t is not None else 0)
-            earlier.append((no, _day(t) + timedelta(days=1) if t is not None else FIRST, _day(c)))
-        more = rows_between(self.conn, earlier, self.as_of)
-        reopened = []
-        for no in ids:
-            rows[no] = more.get(no, []) + rows[no]
-            t = folds[no][0]
-            if t is not None and not _closed([r for r in rows[no] if r[2] > t]):
-                folds[no] = (None, 0)  # a reversal reaches into the settled past: no fold
-                reopened.append((no, FIRST, self.end))
-        if reopened:
-            rows.update(rows_between(self.conn, reopened, self.as_of))
+def _fold_behind(conn: Connection, as_of: date, bal: dict, keep: dict[str, date], behind: list[str],
+                 rows: dict, folds: dict) -> None:
+    """The second and third folds of read_ledgers, for the accounts still owing at their last credit."""
+    s_of = {a: s for a, s in per_account(
+        conn, [(no, FIRST, min(keep[no], as_of - BEHIND_WINDOW, _day(bal[no][1]))) for no in behind], as_of,
+        (P.c.account_no, func.max(P.c.effective_date)), P.c.kind == "bill", P.c.amount_cents > 0, grouped=True)}
+    charge_due = case((P.c.amount_cents > 0, func.coalesce(P.c.due_date, P.c.effective_date)))
+    before = {r[0]: r[1:] for r in per_account(
+        conn, [(no, FIRST, _day(s)) for no, s in s_of.items()], as_of,
+        (P.c.account_no, func.sum(P.c.amount_cents), func.max(charge_due), func.max(P.c.bill_id)), grouped=True)}
+    more = rows_between(conn, [(no, _day(s), _day(bal[no][1])) for no, s in s_of.items() if s < bal[no][1]], as_of)
+    whole = []
+    for no in behind:
+        s = s_of.get(no)
+        if s is None:
+            whole.append(no)
+            continue
+        after = more.get(no, []) + [r for r in rows[no] if r[2] >= s]
+        owed, max_due, max_bill = before.get(no, (0, None, None))
+        f = fold(owed, [r[1:8] for r in after], before_max_due=max_due, before_max_bill=max_bill)
+        if f:
+            rows[no] = after
+            day = _day(s) - timedelta(days=1)
+            folds[no] = (day.isoformat() if isinstance(s, str) else day, *f)
+        else:
+            whole.append(no)
+    earlier = rows_between(conn, [(no, FIRST, _day(bal[no][1])) for no in whole], as_of)
+    for no in whole:
+        rows[no] = earlier.get(no, []) + rows[no]
 
 
 def screen(conn: Connection, as_of: date, *, grace_days: int, broken_lookback_months: int,
@@ -198,27 +218,41 @@ def screen(conn: Connection, as_of: date, *, grace_days: int, broken_lookback_mo
     bal.update(balances(conn, as_of, accounts=sorted(others)))
     ids = sorted(bal.keys() | others)
     side = side_records(conn, ids, as_of, explicit=False, broken_lookback_months=broken_lookback_months)
-    folder = _Folder(conn, as_of, bal, {no: side.keep_from(no, as_of) for no in ids})
-    rows, folds = folder.fold(ids)
-    day = folder.key(as_of)
-    states: dict[str, CentsState] = {}
+    keep = dict.fromkeys(ids, as_of)
+    for no in (side.notices.keys() | side.holds.keys() | side.made.keys()) & keep.keys():
+        keep[no] = side.keep_from(no, as_of)
     figures: dict[str, Figures] = {}
+    paid_up = Figures(from_cents(0), 0, None)
+    read = []
     for no in ids:
+        if no in bal and bal[no][2] and not side.notices.get(no) and not whole(no, paid_up):
+            figures[no] = paid_up
+        else:
+            read.append(no)
+    rows, folds = read_ledgers(conn, as_of, bal, {no: keep[no] for no in read})
+    text = conn.dialect.name == "sqlite"  # dates come back as ISO text
+    day = as_of.isoformat() if text else as_of
+    states: dict[str, CentsState] = {}
+    for no in read:
         states[no] = state = _state(rows.get(no, ()), folds[no], day, as_of)
         oldest = state.oldest_past_due_date()
         figures[no] = Figures(state.past_due(), (as_of - oldest).days if oldest else 0, oldest)
-    wanted = [no for no in ids if side.notices.get(no) or whole(no, figures[no])]
+    wanted = [no for no in read if side.notices.get(no) or whole(no, figures[no])]
     accts = load_accounts(conn, wanted)
     last = {no: _last_payment(rows.get(no, [])) for no in accts}
-    unknown = [(no, FIRST, folder.end) for no in accts if last[no] is None and folds[no][0] is not None]
+    unknown = [(no, FIRST, as_of + timedelta(days=1)) for no in accts if last[no] is None and folds[no][0] is not None]
     if unknown:  # no standing payment from the fold on: look at the whole history
         for no, rs in rows_between(conn, unknown, as_of).items():
             last[no] = _last_payment(rs)
+    # the rules read postings from keep_from on (notices, holds, arrangements)
+    wanted_rows = {}
+    for no in accts:
+        start = keep[no].isoformat() if text else keep[no]
+        wanted_rows[no] = sorted((r for r in rows.get(no, ()) if r[2] >= start), key=lambda r: r[1])
+    details = _details(conn, [r[1] for rs in wanted_rows.values() for r in rs])
     cases: dict[str, Case] = {}
     for no in sorted(accts):
-        # the rules read postings from keep_from on (notices, holds, arrangements)
-        start = folder.keep[no]
-        p = [posting_from_raw(r) for r in sorted(rows.get(no, ()), key=lambda r: r[1]) if r[2] >= start]
+        p = [posting_from_raw(r + details[r[1]]) for r in wanted_rows[no]]
         cases[no] = Case(account=accts[no], state=states[no], postings=p, notices=side.notices.get(no, []),
                          holds=side.holds.get(no, []), extensions=side.extensions.get(no, []),
                          last_payment=_day(last[no]) if last[no] is not None else None)
@@ -226,10 +260,20 @@ def screen(conn: Connection, as_of: date, *, grace_days: int, broken_lookback_mo
     return Screened(cases, figures)
 
 
-def _state(rows, fold: tuple, day, as_of: date) -> CentsState:
-    """The ledger after the fold day (its settled past as an opening credit), in cents."""
-    t, opening = fold
+def _details(conn: Connection, ids: list[int]) -> dict[int, tuple]:
+    """posting id -> (parts JSON, fund, ref): what a Posting record holds beyond the ledger columns."""
+    out = {}
+    ids = sorted(ids)
+    for i in range(0, len(ids), CHUNK):
+        q = select(P.c.id, P.c.parts, P.c.fund, P.c.ref).where(P.c.id.in_(ids[i:i + CHUNK]))
+        out.update((r[0], r[1:]) for r in fetch_raw(conn, q))
+    return out
+
+
+def _state(rows, folded: tuple, day, as_of: date) -> CentsState:
+    """The ledger after the fold (its past as an opening credit or debt), in cents."""
+    t, credit, debt = folded
     kept = [r[1:8] for r in rows if t is None or r[2] > t]
-    charges = open_charges(kept, day, opening_credit=opening)
-    return CentsState(as_of, [(_day(c[2]), c[4]) for c in charges if c[4] > 0],
-                      {r[6] for r in kept if r[6] is not None})
+    charges = open_charges(kept, day, credit, debt)
+    return CentsState(as_of, [(c[2], c[4]) for c in charges if c[4] > 0], {r[6] for r in kept if r[6] is not None},
+                      text=isinstance(day, str))
