@@ -72,9 +72,7 @@ def _sqlite_day_lines(conn, day: date) -> list[PaymentLine]:
     money: dict[int, Decimal] = {}
 
     def cents(c: int) -> Decimal:
-        d = money.get(c)
-        if d is None:
-            d = money[c] = from_cents(c)
+        d = money[c] = from_cents(c)
         return d
 
     funds: dict[int, list[tuple[str, Decimal]]] = {}
@@ -82,7 +80,11 @@ def _sqlite_day_lines(conn, day: date) -> list[PaymentLine]:
             "SELECT pa.item_id, pa.fund, pa.amount_cents FROM payment_allocations pa "
             "JOIN payment_items pi ON pa.item_id = pi.id JOIN payment_batches pb ON pi.batch_id = pb.id "
             "WHERE pb.batch_date = ? ORDER BY pa.id", (day_text,)):
-        funds.setdefault(item_id, []).append((fund, cents(amount)))
+        part = (fund, money.get(amount) or cents(amount))
+        if item_id in funds:
+            funds[item_id].append(part)
+        else:
+            funds[item_id] = [part]
     dates: dict[str, date] = {}
     lines = []
     for (item_id, batch_id, source, drawer, row, line_type, account_no, payer, tender, check_no, pay_date, amount,
@@ -96,7 +98,8 @@ def _sqlite_day_lines(conn, day: date) -> list[PaymentLine]:
             paid = dates[pay_date] = date.fromisoformat(pay_date)
         lines.append(PaymentLine(batch_id=batch_id, source=source, drawer=drawer, row=row, line_type=line_type,
                                  account_no=account_no, payer=payer, tender=tender, check_no=check_no,
-                                 pay_date=paid, amount=cents(amount), funds=tuple(funds.get(item_id, ())),
+                                 pay_date=paid, amount=money.get(amount) or cents(amount),
+                                 funds=tuple(funds.get(item_id, ())),
                                  disposition=disposition))
     return lines
 
