@@ -199,7 +199,8 @@ def _history(rng: random.Random, no: str, ids, out: list[dict]) -> None:
         out.append(dict(id=bid, account_no=no, effective_date=day, kind="bill", amount_cents=cents, due_date=due,
                         bill_id=bid, parts=f'{{"water": {cents // 3}, "wastewater": {cents - cents // 3}}}'))
         bills.append((bid, day, cents))
-        paid_on = {"prompt": day + timedelta(days=rng.randint(3, 20)), "behind": due + timedelta(days=rng.randint(20, 70)),
+        paid_on = {"prompt": day + timedelta(days=rng.randint(3, 20)),
+                   "behind": due + timedelta(days=rng.randint(20, 70)),
                    "stopped": day + timedelta(days=15) if day < AS_OF - timedelta(days=rng.randint(40, 150)) else None,
                    "overpays": day + timedelta(days=5), "never": None,
                    "mixed": day + timedelta(days=rng.choice([5, 30, 60, 90]))}[style]
@@ -320,7 +321,8 @@ def _loaders(conn, as_of, whole, **kw):
 @pytest.mark.parametrize("as_of", [AS_OF, AS_OF - timedelta(days=45), AS_OF + timedelta(days=2)])
 def test_the_notice_run_decides_every_account_as_the_full_loader_does(store, as_of):
     with store.store.read() as conn:
-        ref, new = _loaders(conn, as_of, _notice_run_whole, min_balance=min(COL.notice_min_past_due, COL.turnoff_min_past_due))
+        ref, new = _loaders(conn, as_of, _notice_run_whole,
+                            min_balance=min(COL.notice_min_past_due, COL.turnoff_min_past_due))
     assert sorted(new.figures) == sorted(ref)  # the same candidates
     selected = 0
     for no, case in ref.items():
@@ -351,3 +353,26 @@ def test_the_turnoff_list_is_the_full_loaders(store, as_of):
     want = build_turnoff_list(list(ref.values()), as_of, POLICY, capacity=5)
     got = build_turnoff_list(list(new.cases.values()), as_of, POLICY, capacity=5)
     assert got == want and want.entries
+
+
+def test_a_store_before_version_4_gets_the_ledger_columns_in_the_balance_index(tmp_path):
+    from utilbill.store.collections_screen import _LEDGER_COLS
+    from utilbill.store.db import open_store
+
+    u = init_folder(tmp_path / "u")
+    u.store.dispose()
+    db = sqlite3.connect(u.store_path)
+    db.execute("DROP INDEX ix_postings_balance")
+    db.execute("CREATE INDEX ix_postings_balance ON postings (account_no, effective_date, amount_cents)")  # as v1 made it
+    db.execute("DELETE FROM schema_version WHERE version > 3")
+    db.commit()
+    db.close()
+    assert open_store(u.store_path).version() >= 4
+    db = sqlite3.connect(u.store_path)
+    cols = [r[2] for r in db.execute("PRAGMA index_info(ix_postings_balance)")]
+    assert cols == ["account_no", "effective_date", "amount_cents", "due_date", "kind", "bill_id", "reverses_id"]
+    # what the screen reads of an account's postings comes from the index alone
+    names = ", ".join(c.name for c in _LEDGER_COLS)
+    plan = " ".join(r[-1] for r in db.execute(
+        f"EXPLAIN QUERY PLAN SELECT {names} FROM postings WHERE account_no = 'x' AND effective_date >= '2026-01-01'"))
+    assert "COVERING INDEX ix_postings_balance" in plan

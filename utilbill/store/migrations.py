@@ -48,10 +48,18 @@ def _v3_drop_duplicate_indexes(conn: Connection) -> None:
     conn.exec_driver_sql("DROP INDEX IF EXISTS ix_postings_account")
 
 
+def _v4_ledger_columns_in_balance_index(conn: Connection) -> None:
+    # the collections screen reads due date, kind, bill and reversal beside the balance
+    # columns; rebuilt even where create_all already made it so (an empty store: instant)
+    conn.exec_driver_sql("DROP INDEX IF EXISTS ix_postings_balance")
+    schema.POSTINGS_BALANCE_INDEX.create(conn)
+
+
 MIGRATIONS = [
     ("create the tables and the append-only rules", _v1_create),
     ("a partial index of reversal postings (cancelled bills without a full scan)", _v2_reversals_index),
     ("drop two indexes that repeated the leading columns of others", _v3_drop_duplicate_indexes),
+    ("the balance index also holds the ledger columns the collections jobs read", _v4_ledger_columns_in_balance_index),
 ]
 
 
