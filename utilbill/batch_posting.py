@@ -4,10 +4,12 @@ Implements the posting half of domain §8 for `payments.post_payment_batch`: the
 (the file's SHA-256) makes a second posting of the same file a no-op; the store is backed up
 first; inside one `store.write()` transaction the items are classified against the store
 (unknown account -> suspense, duplicate or cash-only check -> held), every account payment is
-distributed to funds by the ledger's rule from one bulk read of the affected accounts'
-postings, and the batch, its postings, items, fund allocations, suspense entries, holds,
-permit receipts and audit entries are inserted with executemany (no per-row queries), so
-50,000 payments post in seconds. Nothing is written unless the batch balances.
+distributed to funds by the ledger's rule (`fund_distribution.distribute_on_rows`, integer
+cents) from a bulk read of the part of each affected account's ledger a new payment can touch
+(`store.payment_ledgers`: the settled past folded into one opening credit), and the batch,
+its postings, items, fund allocations, suspense entries, holds, permit receipts and audit
+entries go to the driver in bulk (`repo.insert_many`, no per-row queries). Nothing is written
+unless the batch balances.
 """
 
 from __future__ import annotations
