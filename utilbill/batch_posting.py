@@ -142,16 +142,14 @@ def _write(conn: Connection, store, result, job_key: str) -> None:
         status="posted", posted_at=now, clerk=clerk)).inserted_primary_key[0]
     result.batch_id = batch_id
     posted = [i for i in result.items if i.disposition == "posted"]
-    # the rows go to the driver in bulk (repo.insert_many); ids are read back by key
     sqlite = _driver(conn)
+    day = _day_values(sqlite is not None)
     if sqlite is not None:  # under the write lock every posting after the last one is this batch's
         last_id = sqlite.execute("SELECT COALESCE(MAX(id), 0) FROM postings").fetchone()[0]
-    repo.insert_many(conn, S.postings, [dict(
-        account_no=i.account_no, effective_date=i.pay_date, posted_at=now, kind="payment",
-        amount_cents=-to_cents(i.amount), due_date=None, bill_id=None, reverses_id=None, fund=None,
-        parts=None, ref=i.check_no, reason_code=None, memo=f"{result.source} batch {batch_id} row {i.row}",
-        batch_id=batch_id, job_id=job_id, clerk=clerk, source_file=src, source_hash=h,
-        idem_key=f"pay:{h}:{i.row}") for i in posted])
+    _insert(conn, S.postings, POSTING_COLUMNS, [(
+        i.account_no, day(i.pay_date), now, "payment", -to_cents(i.amount), None, None, None, None, None, i.check_no,
+        None, f"{result.source} batch {batch_id} row {i.row}", batch_id, job_id, clerk, src, h, f"pay:{h}:{i.row}")
+        for i in posted])
     if sqlite is not None:
         posting_ids = {key: pid for pid, key in sqlite.execute(
             "SELECT id, idem_key FROM postings WHERE id > ?", (last_id,))}
@@ -159,26 +157,59 @@ def _write(conn: Connection, store, result, job_key: str) -> None:
         posting_ids = _posting_ids(conn, [f"pay:{h}:{i.row}" for i in posted])
     if not result.items:  # an empty batch still fails here as before (no rows: SQLAlchemy inserts DEFAULT VALUES)
         conn.execute(insert(S.payment_items), [])
-    repo.insert_many(conn, S.payment_items, [dict(
-        batch_id=batch_id, row=i.row, line_type=i.line_type, account_no=i.account_no, payer=i.payer,
-        amount_cents=to_cents(i.amount), tender=i.tender, check_no=i.check_no, pay_date=i.pay_date,
-        disposition=i.disposition, posting_id=posting_ids.get(f"pay:{h}:{i.row}"), reason=i.reason)
-        for i in result.items])
+    _insert(conn, S.payment_items, ITEM_COLUMNS, [(
+        batch_id, i.row, i.line_type, i.account_no, i.payer, to_cents(i.amount), i.tender, i.check_no,
+        day(i.pay_date), i.disposition, posting_ids.get(f"pay:{h}:{i.row}"), i.reason) for i in result.items])
     item_ids = {r.row: r.id for r in conn.execute(
         select(S.payment_items.c.id, S.payment_items.c.row).where(S.payment_items.c.batch_id == batch_id))}
-    repo.insert_many(conn, S.payment_allocations, [dict(
-        item_id=item_ids[i.row], posting_id=posting_ids.get(f"pay:{h}:{i.row}"), fund=f,
-        amount_cents=to_cents(a)) for i in result.items for f, a in i.funds.items()])
+    _insert(conn, S.payment_allocations, ("item_id", "posting_id", "fund", "amount_cents"), [(
+        item_ids[i.row], posting_ids.get(f"pay:{h}:{i.row}"), f, to_cents(a))
+        for i in result.items for f, a in i.funds.items()])
     _side_tables(conn, result, item_ids)
-    repo.insert_many(conn, S.audit_log, [dict(
-        at=now, clerk=clerk, action="post:payment", account_no=i.account_no, entity="posting",
-        entity_id=posting_ids[f"pay:{h}:{i.row}"], reason=None, override=False, source_file=src, source_hash=h,
-        details=json.dumps({"amount": str(i.amount), "effective_date": i.pay_date.isoformat(), "row": i.row,
-                            "funds": {f: str(a) for f, a in i.funds.items()}})) for i in posted])
+    _insert(conn, S.audit_log, AUDIT_COLUMNS, [(
+        now, clerk, "post:payment", i.account_no, "posting", posting_ids[f"pay:{h}:{i.row}"], None, False, src, h,
+        json.dumps({"amount": str(i.amount), "effective_date": i.pay_date.isoformat(), "row": i.row,
+                    "funds": {f: str(a) for f, a in i.funds.items()}})) for i in posted])
     store.audit(conn, "post:payment-batch", entity="payment_batch", entity_id=batch_id, source_file=src,
                 source_hash=h, details={"source": result.source, "items": result.item_count,
                                         "total": str(result.item_total), "drawer": result.drawer,
                                         "dispositions": _counts(result)})
+
+
+POSTING_COLUMNS = ("account_no", "effective_date", "posted_at", "kind", "amount_cents", "due_date", "bill_id",
+                   "reverses_id", "fund", "parts", "ref", "reason_code", "memo", "batch_id", "job_id", "clerk",
+                   "source_file", "source_hash", "idem_key")
+ITEM_COLUMNS = ("batch_id", "row", "line_type", "account_no", "payer", "amount_cents", "tender", "check_no",
+                "pay_date", "disposition", "posting_id", "reason")
+AUDIT_COLUMNS = ("at", "clerk", "action", "account_no", "entity", "entity_id", "reason", "override", "source_file",
+                 "source_hash", "details")
+
+
+def _day_values(sqlite: bool):
+    """A date as the insert takes it: ISO text for SQLite's driver (as SQLAlchemy stores it), else the date."""
+    if not sqlite:
+        return lambda d: d
+    texts: dict = {}
+
+    def text(d):
+        t = texts.get(d)
+        if t is None:
+            t = texts[d] = d.isoformat()
+        return t
+    return text
+
+
+def _insert(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT rows given as tuples in `columns` order: straight to SQLite's driver (no dict a
+    row), other databases through repo.insert_many."""
+    if not rows:
+        return
+    sqlite = _driver(conn)
+    if sqlite is None:
+        repo.insert_many(conn, table, [dict(zip(columns, r)) for r in rows])
+        return
+    sqlite.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                       rows)
 
 
 def _posting_ids(conn: Connection, keys: list[str]) -> dict[str, int]:
