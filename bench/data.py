@@ -81,7 +81,9 @@ def working_copy(src: Path, dest: Path):
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("backups", "*.xlsx", "*.partial"))
     for extra in ("utilbill.db-wal", "utilbill.db-shm"):
         (dest / extra).unlink(missing_ok=True)
-    return open_utility(dest)
+    u = open_utility(dest)
+    u.store  # opened (and brought to the newest schema) before any clock starts, as the CLI does
+    return u
 
 
 def scratch(name: str) -> Path:
