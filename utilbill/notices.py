@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from .business_days import BusinessCalendar
 from .config import CollectionsPolicy, Policy
@@ -59,11 +60,16 @@ def decide_by_past_due(account_no: str, past_due: Decimal, age: int, oldest: dat
     its reason; None when the account's notices and protections decide."""
     if not past_due_rules_out(past_due, age, col):
         return None
-    base = dict(account_no=account_no, past_due=past_due, age_days=age, oldest_due=oldest)
-    if past_due < col.notice_min_past_due:
-        return NoticeDecision(issue=False, reason=f"past due {fmt_money(past_due)} below "
-                              f"{fmt_money(col.notice_min_past_due)}", **base)
-    return NoticeDecision(issue=False, reason=f"past due only {age} days (needs {col.notice_min_age_days})", **base)
+    return NoticeDecision(account_no, False, _ruled_out_reason(past_due, age, col.notice_min_past_due,
+                                                               col.notice_min_age_days), past_due, age, oldest)
+
+
+@lru_cache(maxsize=4096)
+def _ruled_out_reason(past_due: Decimal, age: int, min_past_due: Decimal, min_age_days: int) -> str:
+    # the notice run words this for tens of thousands of accounts, most with the same figures
+    if past_due < min_past_due:
+        return f"past due {fmt_money(past_due)} below {fmt_money(min_past_due)}"
+    return f"past due only {age} days (needs {min_age_days})"
 
 
 def decide_notice(case: Case, as_of: date, policy: Policy) -> NoticeDecision:

@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import Date, String, case, column, func, select, table, values
+from sqlalchemy import Date, String, case, cast, column, func, select, table, values
 from sqlalchemy.engine import Connection
 
 from ..ledger_cents import CentsState, fold, open_charges
@@ -102,16 +102,19 @@ def per_account(conn: Connection, bounds: list[tuple[str, date, date]], as_of: d
     """cols over each account's postings dated in [lo, hi) and on or before `as_of`, from
     (account, lo, hi) bounds, 2,000 accounts a query joined to a VALUES list (one index
     range per account); `grouped`: one row per account (aggregate cols)."""
+    sqlite = conn.dialect.name == "sqlite"
     b = table("b", column("a", String), column("lo", Date), column("hi", Date))
-    q = (select(*cols).select_from(b.join(P, (P.c.account_no == b.c.a) & (P.c.effective_date >= b.c.lo)
-                                          & (P.c.effective_date < b.c.hi)))
+    # SQLite compares the ISO text; elsewhere the VALUES list's text becomes dates
+    lo, hi = (b.c.lo, b.c.hi) if sqlite else (cast(b.c.lo, Date), cast(b.c.hi, Date))
+    q = (select(*cols).select_from(b.join(P, (P.c.account_no == b.c.a) & (P.c.effective_date >= lo)
+                                          & (P.c.effective_date < hi)))
          .where(P.c.effective_date <= as_of, *where))
     if grouped:
         q = q.group_by(P.c.account_no)
     out: list[tuple] = []
     for i in range(0, len(bounds), CHUNK):
         chunk = bounds[i:i + CHUNK]
-        if conn.dialect.name == "sqlite":  # rendered here: SQLAlchemy's literal VALUES costs 1 ms a row
+        if sqlite:  # rendered here: SQLAlchemy's literal VALUES costs 1 ms a row
             head = "WITH b(a, lo, hi) AS (VALUES " + ",".join(
                 f"('{a.replace(chr(39), chr(39) * 2)}','{lo.isoformat()}','{hi.isoformat()}')"
                 for a, lo, hi in chunk) + ") "
