@@ -99,15 +99,11 @@ def test_a_posting_failure_stops_the_writer_and_posts_nothing(tmp_path, monkeypa
     before = {t.name: _count(u, t) for t in (schema.bills, schema.bill_lines, schema.postings, schema.reads)}
     import utilbill.bill_run as br
 
-    real = br.insert_many
+    def fail_on_postings(*a, **kw):  # after the reads, bills and lines went in
+        time.sleep(0.2)  # the writer is under way
+        raise RuntimeError("disk I/O error")
 
-    def fail_on_postings(conn, table, rows, **kw):
-        if table is schema.postings:
-            time.sleep(0.2)  # the writer is under way
-            raise RuntimeError("disk I/O error")
-        return real(conn, table, rows, **kw)
-
-    monkeypatch.setattr(br, "insert_many", fail_on_postings)
+    monkeypatch.setattr(br, "posting_values", fail_on_postings)
     with pytest.raises(RuntimeError, match="disk I/O error"):
         bill_run(u, f, run_date=DAY)
     assert {t.name: _count(u, t) for t in (schema.bills, schema.bill_lines, schema.postings, schema.reads)} == before
@@ -172,3 +168,30 @@ def test_backups_before_jobs_follow_the_store_policy(tmp_path):
     u2.store.backup = full_disk
     with pytest.raises(OSError, match="no space left"):
         u2.backup_in_background("bill-run", bulk=False).wait()
+
+
+def test_the_sqlite_tuple_path_posts_the_rows_the_dict_builders_make(tmp_path, monkeypatch):
+    """post_bills on SQLite builds tuples; the dict builders (the generator's, and every other
+    database's) must describe the very same rows."""
+    import utilbill.bill_run as br
+
+    tables = (schema.reads, schema.bills, schema.bill_lines, schema.postings)
+    stamps = {"created_at", "posted_at"}
+    snaps = []
+    for name, fast in (("tuples", True), ("dicts", False)):
+        u = sample_utility(tmp_path / name, accounts=50, months=6)
+        with u.store.read() as conn:
+            requests, _ = br.prepare([dict(_row=i + 2, account=a, read_date=d, reading=r, read_type=t)
+                                      for i, (a, d, r, t) in enumerate(_sheet_rows(u))],
+                                     source="r", sheet="Readings", conn=conn, run_date=DAY, estimate_missing=False)
+        bills, _ = br.compute(requests, u.policy, u.rates, DAY)
+        if not fast:
+            monkeypatch.setattr(br, "_sqlite", lambda conn: False)
+        with u.store.write() as conn:
+            ids, skipped = br.post_bills(conn, u.store, bills, job_id=None, source_file="r.xlsx", source_hash="h")
+        monkeypatch.undo()
+        assert len(ids) == len(bills) > 30 and skipped == 0
+        with u.store.read() as conn:
+            snaps.append({t.name: [{k: v for k, v in r._mapping.items() if k not in stamps}
+                                   for r in conn.execute(t.select().order_by(t.c.id))] for t in tables})
+    assert snaps[0] == snaps[1]

@@ -363,19 +363,16 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
     memo: dict = {}
     clerk = store.clerk
     parts = [new[i:i + POST_CHUNK] for i in range(0, len(new), POST_CHUNK)]  # rows built a part at a time
+    if _sqlite(conn):
+        ids = _post_sqlite(conn, parts, memo=memo, job_id=job_id, clerk=clerk, source_file=source_file,
+                           source_hash=source_hash, now=now, lines=lines, skip_duplicate_reads=check_existing)
+        return ids, len(bills) - len(new)
     # reads: one a day and type per account (the unique constraint skips ones already recorded)
-    for part in parts:
-        insert_many(conn, R, [read_row(b, source_file=source_file, job_id=job_id, now=now) for _, b in part],
-                    skip_duplicates=check_existing)
-    if _sqlite(conn):  # the write lock is held: the ids above the old maximum are ours
-        (top,) = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM bills").one()
-        for part in parts:
-            insert_many(conn, B, [bill_row(b, job_id=job_id, now=now, memo=memo, key=k) for k, b in part])
-        ids = {key: bid for bid, key in conn.exec_driver_sql("SELECT id, bill_key FROM bills WHERE id > ?", (top,))}
-    else:
-        result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True),
-                              [bill_row(b, job_id=job_id, now=now, memo=memo, key=k) for k, b in new])
-        ids = {key: bid for bid, key in result}
+    insert_many(conn, R, [read_row(b, source_file=source_file, job_id=job_id, now=now) for _, b in new],
+                skip_duplicates=check_existing)
+    result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True),
+                          [bill_row(b, job_id=job_id, now=now, memo=memo, key=k) for k, b in new])
+    ids = {key: bid for bid, key in result}
     for part in parts:
         if lines:
             insert_many(conn, BL, [row for k, b in part for row in bill_line_rows(b, ids[k], memo)])
@@ -383,6 +380,41 @@ def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None
                                                source_hash=source_hash, now=now, memo=memo, key=k)
                               for k, b in part])
     return ids, len(bills) - len(new)
+
+
+def _post_sqlite(conn, parts, *, memo, job_id, clerk, source_file, source_hash, now, lines: bool,
+                 skip_duplicate_reads: bool) -> dict[str, int]:
+    """post_bills on SQLite: tuples straight to the driver, dates as ISO text (each distinct
+    date converted once). The write lock is held, so the bill ids above the old maximum are
+    this run's."""
+    texts: dict = {}
+
+    def day(d):
+        t = texts.get(d)
+        if t is None:
+            t = texts[d] = d.isoformat()
+        return t
+
+    def insert(table: str, columns: tuple, rows: list, tail: str = "") -> None:
+        if rows:
+            conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                                 f"({', '.join('?' * len(columns))}){tail}", rows)
+
+    for part in parts:  # reads: one a day and type per account (the unique constraint skips recorded ones)
+        insert("reads", READ_COLUMNS, [read_values(b, source_file=source_file, job_id=job_id, now=now, day=day)
+                                       for _, b in part], " ON CONFLICT DO NOTHING" if skip_duplicate_reads else "")
+    (top,) = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM bills").one()
+    for part in parts:
+        insert("bills", BILL_COLUMNS, [bill_values(b, job_id=job_id, now=now, memo=memo, key=k, day=day)
+                                       for k, b in part])
+    ids = {key: bid for bid, key in conn.exec_driver_sql("SELECT id, bill_key FROM bills WHERE id > ?", (top,))}
+    for part in parts:
+        if lines:
+            insert("bill_lines", LINE_COLUMNS, [row for k, b in part for row in line_values(b, ids[k], memo)])
+        insert("postings", POSTING_COLUMNS, [posting_values(b, ids[k], job_id=job_id, clerk=clerk,
+                                                            source_file=source_file, source_hash=source_hash,
+                                                            now=now, memo=memo, key=k, day=day) for k, b in part])
+    return ids
 
 
 # The rows post_bills writes, one function per table, so a bulk writer that assigns bill ids
@@ -410,40 +442,65 @@ def _priced_facts(b: ComputedBill, memo: dict | None) -> tuple:
     return facts
 
 
+# Each table's columns, and its row as a tuple in that order (dates as `day` gives them:
+# the date itself, or its ISO text for the SQLite driver); the dict builders wrap them.
+READ_COLUMNS = ("account_no", "read_date", "reading", "read_type", "source", "job_id", "created_at")
+BILL_COLUMNS = ("bill_key", "account_no", "job_id", "kind", "bill_date", "due_date", "period_start", "period_end",
+                "previous_reading", "reading", "units", "estimated", "rollover", "regular", "months",
+                "winter_average", "wastewater_units", "total_cents", "replaces_bill_id", "created_at")
+LINE_COLUMNS = ("bill_id", "seq", "code", "description", "fund", "quantity", "rate", "amount_cents", "basis")
+POSTING_COLUMNS = ("account_no", "effective_date", "posted_at", "kind", "amount_cents", "due_date", "bill_id",
+                   "reverses_id", "fund", "parts", "ref", "reason_code", "memo", "batch_id", "job_id", "clerk",
+                   "source_file", "source_hash", "idem_key")
+
+
+def _same(d):
+    return d
+
+
+def read_values(b: ComputedBill, *, source_file: str | None, job_id: int | None, now: str, day=_same) -> tuple:
+    return (b.account_no, day(b.period.end), int(b.reading), "estimated" if b.estimated else "actual", source_file,
+            job_id, now)
+
+
+def bill_values(b: ComputedBill, *, job_id: int | None, now: str, memo: dict | None = None, key: str | None = None,
+                day=_same) -> tuple:
+    cents, _, months, ww_units, _ = _priced_facts(b, memo)
+    period = b.period
+    return (key or b.bill_key, b.account_no, job_id, b.kind, day(b.bill_date), day(b.due_date), day(period.start),
+            day(period.end), b.previous_reading, b.reading, str(b.units), b.estimated, b.rollover, b.regular, months,
+            str(b.winter.units_per_month) if b.winter else None, ww_units, cents, None, now)
+
+
+def line_values(b: ComputedBill, bid: int, memo: dict | None = None) -> list[tuple]:
+    return [(bid, *line) for line in _priced_facts(b, memo)[4]]
+
+
+def posting_values(b: ComputedBill, bid: int, *, job_id: int | None, clerk: str, source_file: str | None,
+                   source_hash: str | None, now: str, memo: dict | None = None, key: str | None = None,
+                   day=_same) -> tuple:
+    cents, parts, _, _, _ = _priced_facts(b, memo)
+    return (b.account_no, day(b.bill_date), now, "bill", cents, day(b.due_date), bid, None, None, parts, None, None,
+            f"{b.kind} bill {b.period}", None, job_id, clerk, source_file, source_hash, f"bill:{key or b.bill_key}")
+
+
 def read_row(b: ComputedBill, *, source_file: str | None, job_id: int | None, now: str) -> dict:
-    return dict(account_no=b.account_no, read_date=b.period.end, reading=int(b.reading),
-                read_type="estimated" if b.estimated else "actual", source=source_file, job_id=job_id,
-                created_at=now)
+    return dict(zip(READ_COLUMNS, read_values(b, source_file=source_file, job_id=job_id, now=now)))
 
 
 def bill_row(b: ComputedBill, *, job_id: int | None, now: str, memo: dict | None = None,
              key: str | None = None) -> dict:
-    cents, _, months, ww_units, _ = _priced_facts(b, memo)
-    period = b.period
-    return dict(
-        bill_key=key or b.bill_key, account_no=b.account_no, job_id=job_id, kind=b.kind, bill_date=b.bill_date,
-        due_date=b.due_date, period_start=period.start, period_end=period.end,
-        previous_reading=b.previous_reading, reading=b.reading, units=str(b.units), estimated=b.estimated,
-        rollover=b.rollover, regular=b.regular, months=months,
-        winter_average=str(b.winter.units_per_month) if b.winter else None,
-        wastewater_units=ww_units, total_cents=cents, replaces_bill_id=None, created_at=now)
+    return dict(zip(BILL_COLUMNS, bill_values(b, job_id=job_id, now=now, memo=memo, key=key)))
 
 
 def bill_line_rows(b: ComputedBill, bid: int, memo: dict | None = None) -> list[dict]:
-    return [dict(bill_id=bid, seq=i, code=code, description=desc, fund=fund, quantity=q, rate=rate,
-                 amount_cents=cents, basis=basis)
-            for i, code, desc, fund, q, rate, cents, basis in _priced_facts(b, memo)[4]]
+    return [dict(zip(LINE_COLUMNS, v)) for v in line_values(b, bid, memo)]
 
 
 def bill_posting_row(b: ComputedBill, bid: int, *, job_id: int | None, clerk: str, source_file: str | None,
                      source_hash: str | None, now: str, memo: dict | None = None, key: str | None = None) -> dict:
-    cents, parts, _, _, _ = _priced_facts(b, memo)
-    return dict(
-        account_no=b.account_no, effective_date=b.bill_date, posted_at=now, kind="bill",
-        amount_cents=cents, due_date=b.due_date, bill_id=bid, reverses_id=None, fund=None,
-        parts=parts, ref=None, reason_code=None, memo=f"{b.kind} bill {b.period}",
-        batch_id=None, job_id=job_id, clerk=clerk, source_file=source_file, source_hash=source_hash,
-        idem_key=f"bill:{key or b.bill_key}")
+    return dict(zip(POSTING_COLUMNS, posting_values(b, bid, job_id=job_id, clerk=clerk, source_file=source_file,
+                                                    source_hash=source_hash, now=now, memo=memo, key=key)))
 
 
 # --- the job -------------------------------------------------------------------------------
