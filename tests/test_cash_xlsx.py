@@ -23,7 +23,7 @@ from utilbill.cash_workbook import render, write_cash_workbook
 
 D = Decimal
 PAYERS = ["Pat Doe", "O'Brien & Sons <plumbing>", "  leading and trailing  ", "Zoë Ünal", "=HYPERLINK(\"x\")",
-          "line\nbreak", "12345", None]
+          "line\nbreak", "12345", "", None]
 
 
 def random_day(rng: random.Random, n: int):

@@ -204,6 +204,9 @@ def table_rows_xml(sp: SheetPlan, styles_by_format: dict[str | None, int]) -> st
                 continue
             kind = type(value)
             if kind is str:
+                if not value:  # as openpyxl writes an empty text (read back as no value)
+                    append(f'{heads[c]}{r}{styles[c]} t="inlineStr"/>')
+                    continue
                 text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
                 append(f'{heads[c]}{r}{styles[c]} t="inlineStr"><is><t{space}>{text}</t></is></c>')
