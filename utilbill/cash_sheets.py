@@ -24,7 +24,8 @@ have workbook names (Treasury_Total, Deposit_Total, ...). Only Excel 2007 functi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 
 from .cash_balancing import DENOMINATIONS, ELECTRONIC, TENDER_ORDER, CashDay, status_text
 from .layouts import CASH_DRAWER_SHEET_PREFIX, CASH_PAYMENTS_COLUMNS, CASH_PAYMENTS_TABLE, CASH_SHEETS
@@ -117,11 +118,23 @@ def col(c: str) -> str:
     return f"{TABLE}[{c}]"
 
 
+class _PlannedDay(CashDay):
+    """The day as one plan reads it: the figures summed over every line worked out once each
+    (a plan asks for them many times: 50,000 lines each time). A copy, unchanged while planned."""
+
+    by_fund = cached_property(CashDay.by_fund.fget)
+    receipts_total = cached_property(CashDay.receipts_total.fget)
+    bank_items = cached_property(CashDay.bank_items.fget)
+    other_checks = cached_property(CashDay.other_checks.fget)
+    electronic_total = cached_property(CashDay.electronic_total.fget)
+
+
 def plan_cash_workbook(cd: CashDay, *, bank_rows: int | None = None, voucher_rows: int | None = None) -> WorkbookPlan:
     """Lay out the whole workbook for `cd` (the engine's figures become the expected values).
 
     `bank_rows`/`voucher_rows` fix the number of entry rows (default: a few more than needed),
     so a clerk's copy can be re-planned with the layout it was written with."""
+    cd = _PlannedDay(**{f.name: getattr(cd, f.name) for f in fields(CashDay)})
     names: dict[str, str] = {}
     rows = {"bank": bank_rows or max(3, len(cd.inputs.bank_reports)),
             "voucher": voucher_rows or max(10, len(cd.inputs.vouchers) + 3)}
