@@ -281,7 +281,8 @@ def histories(draw):
             if not pays:
                 continue
             target = draw(st.sampled_from(pays))
-            posts.append(Posting(pid, day, "reversal", -target.amount, reverses=target.id))
+            when = day if draw(st.integers(0, 4)) else target.date - timedelta(days=draw(st.integers(1, 30)))
+            posts.append(Posting(pid, when, "reversal", -target.amount, reverses=target.id))
         pid += 1
     return posts
 

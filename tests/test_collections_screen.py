@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from datetime import date, timedelta
+from unittest.mock import patch
 from decimal import Decimal
 
 import pytest
@@ -24,6 +25,7 @@ from utilbill.home import init_folder, open_utility
 from utilbill.ledger import Posting, ledger_state
 from utilbill.ledger_cents import fold, open_charges, past_due
 from utilbill.notices import decide_by_past_due, decide_notice, removal_reason
+from utilbill.store import collections_repo as crepo
 from utilbill.store.collections_repo import load_cases
 from utilbill.store.collections_screen import screen
 from utilbill.turnoff import build_turnoff_list
@@ -225,9 +227,9 @@ def _history(rng: random.Random, no: str, ids, out: list[dict]) -> None:
                         reverses_id=pid))
         out.append(dict(id=next(ids), account_no=no, effective_date=back, kind="fee", amount_cents=3000,
                         due_date=back, fund="fees"))
-    if bills and rng.random() < 0.1:  # a cancelled bill
+    if bills and rng.random() < 0.1:  # a cancelled bill, now and then dated before the bill
         bid, day, cents = rng.choice(bills)
-        out.append(dict(id=next(ids), account_no=no, effective_date=day + timedelta(days=rng.randint(0, 40)),
+        out.append(dict(id=next(ids), account_no=no, effective_date=day + timedelta(days=rng.randint(-20, 40)),
                         kind="reversal", amount_cents=-cents, bill_id=bid, reverses_id=bid))
     if rng.random() < 0.1:  # a credit adjustment
         out.append(dict(id=next(ids), account_no=no, effective_date=AS_OF - timedelta(days=rng.randint(0, 200)),
@@ -310,9 +312,14 @@ def _notice_run_whole(no, f) -> bool:  # as issue_notices asks
 
 
 def _loaders(conn, as_of, whole, **kw):
+    """load_cases replaying every posting (its own folding off, so that it is the ledger's
+    truth even for a reversal dated before what it reverses), and the screen."""
     common = dict(grace_days=POLICY.arrangements.grace_days,
                   broken_lookback_months=POLICY.arrangements.broken_lookback_months)
-    ref = load_cases(conn, as_of, **common, **kw)
+    cut = crepo._settled_cut
+    with patch.object(crepo, "_settled_cut", lambda rows, keep_from: cut(rows, "0" if isinstance(keep_from, str)
+                                                                          else date.min)):
+        ref = load_cases(conn, as_of, **common, **kw)
     new = screen(conn, as_of, **common, min_balance=kw.get("min_balance"),
                  with_arrangements=kw.get("with_arrangements", True), whole=whole)
     return ref, new

@@ -341,7 +341,8 @@ def _settled_cut(rows: list[tuple], keep_from: date) -> tuple[date | None, int, 
     if len(rows) < 8:
         return None, 0, last
     when = {r[0]: r[1] for r in rows}
-    blocked = [(when[r[4]], r[1]) for r in rows if r[4] is not None and r[4] in when]
+    # a reversal and what it reverses stay on the same side of the cut, whichever is dated first
+    blocked = [(min(when[r[4]], r[1]), max(when[r[4]], r[1])) for r in rows if r[4] is not None and r[4] in when]
     sums: dict[date, int] = defaultdict(int)
     for r in rows:
         sums[r[1]] += r[3]

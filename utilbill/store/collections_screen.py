@@ -146,6 +146,16 @@ def _last_payment(rows: list[tuple]):
 BEHIND_WINDOW = timedelta(days=150)  # an account behind is folded at a bill this long before the day
 
 
+def reversed_backwards(conn: Connection, as_of: date) -> set[str]:
+    """Accounts with a reversal dated before the posting it reverses (a cancel-rebill may be
+    dated so): folding assumes no reversal does that, so their history is read whole. The
+    partial index of reversals answers this without reading every posting."""
+    r, t = P.alias("r"), P.alias("t")
+    q = (select(r.c.account_no).select_from(r.join(t, t.c.id == r.c.reverses_id))
+         .where(r.c.reverses_id.is_not(None), r.c.effective_date <= as_of, r.c.effective_date < t.c.effective_date))
+    return {a for (a,) in fetch_raw(conn, q)}
+
+
 def read_ledgers(conn: Connection, as_of: date, bal: dict, keep: dict[str, date]
                  ) -> tuple[dict[str, list[tuple]], dict[str, tuple]]:
     """Each account's posting rows (_LEDGER_COLS) from its fold on, and the fold:
@@ -220,6 +230,8 @@ def screen(conn: Connection, as_of: date, *, grace_days: int, broken_lookback_mo
                                                             with_arrangements=with_arrangements))} - bal.keys()
     bal.update(balances(conn, as_of, accounts=sorted(others)))
     ids = sorted(bal.keys() | others)
+    for no in reversed_backwards(conn, as_of) & bal.keys():
+        bal[no] = (bal[no][0], None, False)  # no fold: read and replayed whole
     side = side_records(conn, ids, as_of, explicit=False, broken_lookback_months=broken_lookback_months)
     keep = dict.fromkeys(ids, as_of)
     for no in (side.notices.keys() | side.holds.keys() | side.made.keys()) & keep.keys():
