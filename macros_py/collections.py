@@ -109,7 +109,7 @@ def returned_payment(book) -> None:
     if not table.ok:
         raise FindingsError(table.findings, summary="the Returns sheet has problems; nothing was posted")
     u = utility_for(book)
-    u.backup("returned-payment")
+    u.backup_before("returned-payment", bulk=False)
     rows, findings = [], list(table.findings)
     for rec in table.rows:
         try:

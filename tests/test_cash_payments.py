@@ -175,3 +175,11 @@ def test_posted_batch_allocations_add_up(tmp_path_factory, items):
     with u.store.read() as conn:
         stored = conn.execute(select(func.sum(S.payment_allocations.c.amount_cents))).scalar()
     assert stored == int(sum((a for _, a, _ in items), Decimal(0)) * 100)
+
+
+def test_an_empty_batch_is_refused_with_a_reason(tmp_path):
+    u = _setup(tmp_path)
+    f = write_batch(tmp_path / "empty.csv", [], control_count=0, control_total="0.00")
+    res = post_payment_batch(u, f, "mail")
+    assert not res.posted and any("no payments" in str(x) for x in res.errors)
+    assert _count(u, S.postings) == 3 and _count(u, S.payment_batches) == 0

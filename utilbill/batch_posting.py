@@ -44,7 +44,13 @@ def post_checked_batch(u, result):
     result.findings.extend(balance_findings(result))
     if not result.balanced:
         return result
-    result.backup = u.backup(f"payments-{result.source}")
+    if not result.items:
+        from .findings import Finding
+
+        result.findings.append(Finding("the batch has no payments (control count 0); nothing was posted",
+                                       file=result.file.name))
+        return result
+    result.backup = u.backup_before(f"payments-{result.source}", bulk=False)
     with store.write() as conn:
         if _already(conn, result, job_key):
             return result
