@@ -29,6 +29,7 @@ def prepare(size: int, ctx) -> None:
     src = data.ensure_store(size)
     d = prepared_dir(size)
     if (d / "prepared.json").exists():
+        data.migrate_cached(d)
         return
     from utilbill.collections_jobs import issue_notices
 
