@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -97,13 +96,13 @@ def test_a_posting_failure_stops_the_writer_and_posts_nothing(tmp_path, monkeypa
     u = sample_utility(tmp_path / "u", accounts=40, months=6)
     f = readings_file(tmp_path / "r.xlsx", _sheet_rows(u))
     before = {t.name: _count(u, t) for t in (schema.bills, schema.bill_lines, schema.postings, schema.reads)}
-    import utilbill.bill_run as br
+    import utilbill.bill_posting as bp
 
     def fail_on_postings(*a, **kw):  # after the reads, bills and lines went in
         time.sleep(0.2)  # the writer is under way
         raise RuntimeError("disk I/O error")
 
-    monkeypatch.setattr(br, "posting_values", fail_on_postings)
+    monkeypatch.setattr(bp, "posting_values", fail_on_postings)
     with pytest.raises(RuntimeError, match="disk I/O error"):
         bill_run(u, f, run_date=DAY)
     assert {t.name: _count(u, t) for t in (schema.bills, schema.bill_lines, schema.postings, schema.reads)} == before
@@ -173,6 +172,7 @@ def test_backups_before_jobs_follow_the_store_policy(tmp_path):
 def test_the_sqlite_tuple_path_posts_the_rows_the_dict_builders_make(tmp_path, monkeypatch):
     """post_bills on SQLite builds tuples; the dict builders (the generator's, and every other
     database's) must describe the very same rows."""
+    import utilbill.bill_posting as bp
     import utilbill.bill_run as br
 
     tables = (schema.reads, schema.bills, schema.bill_lines, schema.postings)
@@ -186,7 +186,7 @@ def test_the_sqlite_tuple_path_posts_the_rows_the_dict_builders_make(tmp_path, m
                                      source="r", sheet="Readings", conn=conn, run_date=DAY, estimate_missing=False)
         bills, _ = br.compute(requests, u.policy, u.rates, DAY)
         if not fast:
-            monkeypatch.setattr(br, "_sqlite", lambda conn: False)
+            monkeypatch.setattr(bp, "_sqlite", lambda conn: False)
         with u.store.write() as conn:
             ids, skipped = br.post_bills(conn, u.store, bills, job_id=None, source_file="r.xlsx", source_hash="h")
         monkeypatch.undo()

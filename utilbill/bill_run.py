@@ -18,7 +18,6 @@ account at a time through utilbill.billing) and the vectorized exact path
 
 from __future__ import annotations
 
-from collections import defaultdict
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -38,12 +37,13 @@ from .layouts import READINGS
 from .rates import RateBook
 from .store import schema
 from .atomic import atomic_write_path
-from .bill_run_lookup import ReadFacts
+from .bill_posting import (  # noqa: F401  (the generator and tests use the row builders from here)
+    bill_line_rows, bill_posting_row, bill_row, existing_bill_keys, post_bills, read_row)
+from .bill_run_lookup import (  # noqa: F401  (the whole-table loaders: demo steps, benchmarks)
+    ReadFacts, _sqlite, first_billed, load_accounts, load_histories, load_reads)
 from .forked import Forked, ForkedTaskError
-from .store.repo import account_from_row, insert_many
 
 HISTORY_DAYS = 500  # enough for a 365-day estimate and last winter's average
-POST_CHUNK = 20_000  # bills whose rows are built and inserted together (memory, not speed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,95 +84,7 @@ class BillRunResult:
         return sum((b.total for b in self.bills), Decimal("0.00"))
 
 
-# --- loading what the rows need, in bulk -------------------------------------------------
-
-def _chunks(seq: Sequence, n: int = 900):
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
-
-
-def load_accounts(conn, numbers: Sequence[str]) -> dict[str, Account]:
-    A = schema.accounts
-    out: dict[str, Account] = {}
-    if len(numbers) > 5000:
-        rows = conn.execute(select(A))
-        wanted = set(numbers)
-        for r in rows:
-            if r._mapping["account_no"] in wanted:
-                out[r._mapping["account_no"]] = account_from_row(r)
-        return out
-    for chunk in _chunks(list(numbers)):
-        for r in conn.execute(select(A).where(A.c.account_no.in_(chunk))):
-            out[r._mapping["account_no"]] = account_from_row(r)
-    return out
-
-
-def load_reads(conn, numbers: Sequence[str]) -> dict[str, list[tuple[date, int, str]]]:
-    R = schema.reads
-    q = select(R.c.account_no, R.c.read_date, R.c.reading, R.c.read_type).order_by(R.c.account_no, R.c.read_date, R.c.id)
-    out: dict[str, list] = defaultdict(list)
-    if len(numbers) > 5000:
-        wanted = set(numbers)
-        if _sqlite(conn):  # the whole table straight from the driver: dates are ISO text
-            fromiso = date.fromisoformat
-            for a, d, rd, t in _raw(
-                    conn, "SELECT account_no, read_date, reading, read_type FROM reads ORDER BY account_no, read_date, id"):
-                if a in wanted:
-                    out[a].append((fromiso(d), rd, t))
-            return out
-        for a, d, rd, t in conn.execute(q):
-            if a in wanted:
-                out[a].append((d, rd, t))
-        return out
-    for chunk in _chunks(list(numbers)):
-        for a, d, rd, t in conn.execute(q.where(R.c.account_no.in_(chunk))):
-            out[a].append((d, rd, t))
-    return out
-
-
-def load_histories(conn, numbers: Sequence[str], since: date) -> dict[str, list[PastUsage]]:
-    """Each account's live (not cancelled) billed periods ending on or after `since`."""
-    B, P = schema.bills, schema.postings
-    orig = P.alias("orig")
-    cancelled = {r[0] for r in conn.execute(
-        select(orig.c.bill_id).select_from(P.join(orig, P.c.reverses_id == orig.c.id)).where(orig.c.kind == "bill"))}
-    q = (select(B.c.id, B.c.account_no, B.c.period_start, B.c.period_end, B.c.units, B.c.estimated)
-         .where(B.c.period_end >= since).order_by(B.c.account_no, B.c.period_end))
-    out: dict[str, list[PastUsage]] = defaultdict(list)
-    wanted = set(numbers)
-    if _sqlite(conn):  # straight from the driver: dates are ISO text
-        fromiso = date.fromisoformat
-        rows = _raw(conn, "SELECT id, account_no, period_start, period_end, units, estimated FROM bills "
-                          "WHERE period_end >= ? ORDER BY account_no, period_end", (since.isoformat(),))
-        for bid, a, s, e, units, est in rows:
-            if a in wanted and bid not in cancelled:
-                out[a].append(PastUsage(fromiso(s), fromiso(e), Decimal(units), bool(est)))
-        return out
-    for bid, a, s, e, units, est in conn.execute(q):
-        if a in wanted and bid not in cancelled:
-            out[a].append(PastUsage(s, e, Decimal(units), bool(est)))
-    return out
-
-
-def _sqlite(conn) -> bool:
-    return conn.dialect.name == "sqlite"
-
-
-def _raw(conn, sql: str, params: tuple = ()) -> list[tuple]:
-    """All rows of a query, straight from the SQLite driver's cursor inside the transaction
-    (no per-row result processing: dates come back as ISO text)."""
-    return conn.connection.driver_connection.execute(sql, params).fetchall()
-
-
-def first_billed(conn, numbers: Sequence[str]) -> dict[str, date]:
-    """Each account's earliest billed period end (an account with none has had no bill)."""
-    from sqlalchemy import func
-
-    B = schema.bills
-    wanted = set(numbers)
-    return {a: d for a, d in conn.execute(select(B.c.account_no, func.min(B.c.period_end)).group_by(B.c.account_no))
-            if a in wanted}
-
+# --- loading what the rows need, in bulk: utilbill.bill_run_lookup ------------------------
 
 # --- checking rows -------------------------------------------------------------------------
 
@@ -315,192 +227,6 @@ def compute(requests, policy, rates, bill_date, *, engine: str = "auto", source=
 
         return compute_vector(requests, policy, rates, bill_date, source=source, sheet=sheet)
     return compute_reference(requests, policy, rates, bill_date, source=source, sheet=sheet)
-
-
-# --- posting -------------------------------------------------------------------------------
-
-def existing_bill_keys(conn, keys: Sequence[str]) -> set[str]:
-    B = schema.bills
-    out: set[str] = set()
-    if len(keys) > 5000:
-        wanted = set(keys)
-        rows = _raw(conn, "SELECT bill_key FROM bills") if _sqlite(conn) else conn.execute(select(B.c.bill_key))
-        return {k for (k,) in rows if k in wanted}
-    for chunk in _chunks(list(keys)):
-        out.update(k for (k,) in conn.execute(select(B.c.bill_key).where(B.c.bill_key.in_(chunk))))
-    return out
-
-
-def post_bills(conn, store, bills: Sequence[ComputedBill], *, job_id: int | None, source_file: str | None,
-               source_hash: str | None, lines: bool = True, check_existing: bool = True,
-               before_insert: Callable[[int, int], None] | None = None) -> tuple[dict[str, int], int]:
-    """Append the bills, their lines, their reads and their bill postings in bulk.
-
-    Returns (bill_key -> new bill id, number already in the store and skipped).
-    `lines=False` keeps only totals and fund parts (imported history); `check_existing=False`
-    is for a generator that knows the store holds none of these bills or reads yet.
-    `before_insert(new, already)` is called once the store has said which bills are new,
-    before anything is inserted (the bill run starts writing its workbook then).
-    """
-    from .store.db import now_iso
-
-    B, BL, P, R = schema.bills, schema.bill_lines, schema.postings, schema.reads
-    keys = [b.bill_key for b in bills]
-    existing: set[str] = set()
-    if check_existing:
-        if _sqlite(conn):
-            from .bill_run_lookup import existing_bill_keys as stored_keys
-
-            existing = stored_keys(conn, keys)
-        else:
-            existing = existing_bill_keys(conn, keys)
-    new = [(k, b) for k, b in zip(keys, bills) if k not in existing]
-    if before_insert is not None:
-        before_insert(len(new), len(bills) - len(new))
-    if not new:
-        return {}, len(bills)
-    now = now_iso()
-    memo: dict = {}
-    clerk = store.clerk
-    parts = [new[i:i + POST_CHUNK] for i in range(0, len(new), POST_CHUNK)]  # rows built a part at a time
-    if _sqlite(conn):
-        ids = _post_sqlite(conn, parts, memo=memo, job_id=job_id, clerk=clerk, source_file=source_file,
-                           source_hash=source_hash, now=now, lines=lines, skip_duplicate_reads=check_existing)
-        return ids, len(bills) - len(new)
-    # reads: one a day and type per account (the unique constraint skips ones already recorded)
-    insert_many(conn, R, [read_row(b, source_file=source_file, job_id=job_id, now=now) for _, b in new],
-                skip_duplicates=check_existing)
-    result = conn.execute(B.insert().returning(B.c.id, B.c.bill_key, sort_by_parameter_order=True),
-                          [bill_row(b, job_id=job_id, now=now, memo=memo, key=k) for k, b in new])
-    ids = {key: bid for bid, key in result}
-    for part in parts:
-        if lines:
-            insert_many(conn, BL, [row for k, b in part for row in bill_line_rows(b, ids[k], memo)])
-        insert_many(conn, P, [bill_posting_row(b, ids[k], job_id=job_id, clerk=clerk, source_file=source_file,
-                                               source_hash=source_hash, now=now, memo=memo, key=k)
-                              for k, b in part])
-    return ids, len(bills) - len(new)
-
-
-def _post_sqlite(conn, parts, *, memo, job_id, clerk, source_file, source_hash, now, lines: bool,
-                 skip_duplicate_reads: bool) -> dict[str, int]:
-    """post_bills on SQLite: tuples straight to the driver, dates as ISO text (each distinct
-    date converted once). The write lock is held, so the bill ids above the old maximum are
-    this run's."""
-    texts: dict = {}
-
-    def day(d):
-        t = texts.get(d)
-        if t is None:
-            t = texts[d] = d.isoformat()
-        return t
-
-    def insert(table: str, columns: tuple, rows: list, tail: str = "") -> None:
-        if rows:
-            conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-                                 f"({', '.join('?' * len(columns))}){tail}", rows)
-
-    for part in parts:  # reads: one a day and type per account (the unique constraint skips recorded ones)
-        insert("reads", READ_COLUMNS, [read_values(b, source_file=source_file, job_id=job_id, now=now, day=day)
-                                       for _, b in part], " ON CONFLICT DO NOTHING" if skip_duplicate_reads else "")
-    (top,) = conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM bills").one()
-    for part in parts:
-        insert("bills", BILL_COLUMNS, [bill_values(b, job_id=job_id, now=now, memo=memo, key=k, day=day)
-                                       for k, b in part])
-    ids = {key: bid for bid, key in conn.exec_driver_sql("SELECT id, bill_key FROM bills WHERE id > ?", (top,))}
-    for part in parts:
-        if lines:
-            insert("bill_lines", LINE_COLUMNS, [row for k, b in part for row in line_values(b, ids[k], memo)])
-        insert("postings", POSTING_COLUMNS, [posting_values(b, ids[k], job_id=job_id, clerk=clerk,
-                                                            source_file=source_file, source_hash=source_hash,
-                                                            now=now, memo=memo, key=k, day=day) for k, b in part])
-    return ids
-
-
-# The rows post_bills writes, one function per table, so a bulk writer that assigns bill ids
-# itself (the sample-history generator) writes exactly the same rows. `memo`, a dict the
-# caller keeps for one batch, computes the figures of a priced bill once for all the bills
-# that share it (the vectorized path shares one PricedBill among bills priced alike).
-
-def _priced_facts(b: ComputedBill, memo: dict | None) -> tuple:
-    """(total cents, fund parts JSON, months text, wastewater units text, line templates)."""
-    p = b.priced
-    hit = memo.get(id(p)) if memo is not None else None
-    if hit is not None:
-        return hit[1]
-    from .money import to_cents
-
-    lines = tuple((i, l.code, l.description, l.fund, str(l.quantity), str(l.rate), to_cents(l.amount), l.basis)
-                  for i, l in enumerate(p.lines, start=1))
-    funds: dict[str, int] = {}
-    for line in lines:
-        funds[line[3]] = funds.get(line[3], 0) + line[6]
-    parts = "{" + ", ".join(f'"{f}": {c}' for f, c in sorted(funds.items())) + "}"  # json.dumps' text
-    facts = (sum(funds.values()), parts, str(p.months), str(p.wastewater_units), lines)
-    if memo is not None:
-        memo[id(p)] = (p, facts)  # the object is kept, so its id is not reused within the batch
-    return facts
-
-
-# Each table's columns, and its row as a tuple in that order (dates as `day` gives them:
-# the date itself, or its ISO text for the SQLite driver); the dict builders wrap them.
-READ_COLUMNS = ("account_no", "read_date", "reading", "read_type", "source", "job_id", "created_at")
-BILL_COLUMNS = ("bill_key", "account_no", "job_id", "kind", "bill_date", "due_date", "period_start", "period_end",
-                "previous_reading", "reading", "units", "estimated", "rollover", "regular", "months",
-                "winter_average", "wastewater_units", "total_cents", "replaces_bill_id", "created_at")
-LINE_COLUMNS = ("bill_id", "seq", "code", "description", "fund", "quantity", "rate", "amount_cents", "basis")
-POSTING_COLUMNS = ("account_no", "effective_date", "posted_at", "kind", "amount_cents", "due_date", "bill_id",
-                   "reverses_id", "fund", "parts", "ref", "reason_code", "memo", "batch_id", "job_id", "clerk",
-                   "source_file", "source_hash", "idem_key")
-
-
-def _same(d):
-    return d
-
-
-def read_values(b: ComputedBill, *, source_file: str | None, job_id: int | None, now: str, day=_same) -> tuple:
-    return (b.account_no, day(b.period.end), int(b.reading), "estimated" if b.estimated else "actual", source_file,
-            job_id, now)
-
-
-def bill_values(b: ComputedBill, *, job_id: int | None, now: str, memo: dict | None = None, key: str | None = None,
-                day=_same) -> tuple:
-    cents, _, months, ww_units, _ = _priced_facts(b, memo)
-    period = b.period
-    return (key or b.bill_key, b.account_no, job_id, b.kind, day(b.bill_date), day(b.due_date), day(period.start),
-            day(period.end), b.previous_reading, b.reading, str(b.units), b.estimated, b.rollover, b.regular, months,
-            str(b.winter.units_per_month) if b.winter else None, ww_units, cents, None, now)
-
-
-def line_values(b: ComputedBill, bid: int, memo: dict | None = None) -> list[tuple]:
-    return [(bid, *line) for line in _priced_facts(b, memo)[4]]
-
-
-def posting_values(b: ComputedBill, bid: int, *, job_id: int | None, clerk: str, source_file: str | None,
-                   source_hash: str | None, now: str, memo: dict | None = None, key: str | None = None,
-                   day=_same) -> tuple:
-    cents, parts, _, _, _ = _priced_facts(b, memo)
-    return (b.account_no, day(b.bill_date), now, "bill", cents, day(b.due_date), bid, None, None, parts, None, None,
-            f"{b.kind} bill {b.period}", None, job_id, clerk, source_file, source_hash, f"bill:{key or b.bill_key}")
-
-
-def read_row(b: ComputedBill, *, source_file: str | None, job_id: int | None, now: str) -> dict:
-    return dict(zip(READ_COLUMNS, read_values(b, source_file=source_file, job_id=job_id, now=now)))
-
-
-def bill_row(b: ComputedBill, *, job_id: int | None, now: str, memo: dict | None = None,
-             key: str | None = None) -> dict:
-    return dict(zip(BILL_COLUMNS, bill_values(b, job_id=job_id, now=now, memo=memo, key=key)))
-
-
-def bill_line_rows(b: ComputedBill, bid: int, memo: dict | None = None) -> list[dict]:
-    return [dict(zip(LINE_COLUMNS, v)) for v in line_values(b, bid, memo)]
-
-
-def bill_posting_row(b: ComputedBill, bid: int, *, job_id: int | None, clerk: str, source_file: str | None,
-                     source_hash: str | None, now: str, memo: dict | None = None, key: str | None = None) -> dict:
-    return dict(zip(POSTING_COLUMNS, posting_values(b, bid, job_id=job_id, clerk=clerk, source_file=source_file,
-                                                    source_hash=source_hash, now=now, memo=memo, key=key)))
 
 
 # --- the job -------------------------------------------------------------------------------

@@ -12,20 +12,25 @@ On SQLite each of these is one query that walks the readings' accounts (passed a
 array, read by `json_each`) through the store's indexes, so the cost follows the size of
 the sheet, not the size of the store: a 100,000-account run against two years of history
 reads about a quarter of a million bill rows instead of every read, bill and posting.
-Other databases use the whole-table loaders in utilbill.bill_run.
+Other databases use the whole-table loaders at the end of this module.
 """
 
 from __future__ import annotations
 
 import calendar
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
+
+from sqlalchemy import select
 
 from .accounts import Account
 from .consumption import PastUsage
+from .store import schema
+from .store.repo import account_from_row
 
 
 @dataclass
@@ -38,6 +43,8 @@ class ReadFacts:
 
 
 def _raw(conn, sql: str, params: tuple = ()) -> list[tuple]:
+    """All rows of a query, straight from the SQLite driver's cursor inside the transaction
+    (no per-row result processing: dates come back as ISO text)."""
     return conn.connection.driver_connection.execute(sql, params).fetchall()
 
 
@@ -173,3 +180,87 @@ def existing_bill_keys(conn, keys: Iterable[str]) -> set[str]:
     """Which of these bill keys the store already holds."""
     return {k for (k,) in _raw(conn, "SELECT b.bill_key FROM json_each(?) j JOIN bills b ON b.bill_key = j.value",
                                 (json.dumps(list(keys)),))}
+
+
+# --- the whole-table loaders: other databases, and callers that want every account --------
+
+def _chunks(seq: Sequence, n: int = 900):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def load_accounts(conn, numbers: Sequence[str]) -> dict[str, Account]:
+    A = schema.accounts
+    out: dict[str, Account] = {}
+    if len(numbers) > 5000:
+        rows = conn.execute(select(A))
+        wanted = set(numbers)
+        for r in rows:
+            if r._mapping["account_no"] in wanted:
+                out[r._mapping["account_no"]] = account_from_row(r)
+        return out
+    for chunk in _chunks(list(numbers)):
+        for r in conn.execute(select(A).where(A.c.account_no.in_(chunk))):
+            out[r._mapping["account_no"]] = account_from_row(r)
+    return out
+
+
+def load_reads(conn, numbers: Sequence[str]) -> dict[str, list[tuple[date, int, str]]]:
+    R = schema.reads
+    q = select(R.c.account_no, R.c.read_date, R.c.reading, R.c.read_type).order_by(R.c.account_no, R.c.read_date, R.c.id)
+    out: dict[str, list] = defaultdict(list)
+    if len(numbers) > 5000:
+        wanted = set(numbers)
+        if _sqlite(conn):  # the whole table straight from the driver: dates are ISO text
+            fromiso = date.fromisoformat
+            for a, d, rd, t in _raw(
+                    conn, "SELECT account_no, read_date, reading, read_type FROM reads ORDER BY account_no, read_date, id"):
+                if a in wanted:
+                    out[a].append((fromiso(d), rd, t))
+            return out
+        for a, d, rd, t in conn.execute(q):
+            if a in wanted:
+                out[a].append((d, rd, t))
+        return out
+    for chunk in _chunks(list(numbers)):
+        for a, d, rd, t in conn.execute(q.where(R.c.account_no.in_(chunk))):
+            out[a].append((d, rd, t))
+    return out
+
+
+def load_histories(conn, numbers: Sequence[str], since: date) -> dict[str, list[PastUsage]]:
+    """Each account's live (not cancelled) billed periods ending on or after `since`."""
+    B, P = schema.bills, schema.postings
+    orig = P.alias("orig")
+    cancelled = {r[0] for r in conn.execute(
+        select(orig.c.bill_id).select_from(P.join(orig, P.c.reverses_id == orig.c.id)).where(orig.c.kind == "bill"))}
+    q = (select(B.c.id, B.c.account_no, B.c.period_start, B.c.period_end, B.c.units, B.c.estimated)
+         .where(B.c.period_end >= since).order_by(B.c.account_no, B.c.period_end))
+    out: dict[str, list[PastUsage]] = defaultdict(list)
+    wanted = set(numbers)
+    if _sqlite(conn):  # straight from the driver: dates are ISO text
+        fromiso = date.fromisoformat
+        rows = _raw(conn, "SELECT id, account_no, period_start, period_end, units, estimated FROM bills "
+                          "WHERE period_end >= ? ORDER BY account_no, period_end", (since.isoformat(),))
+        for bid, a, s, e, units, est in rows:
+            if a in wanted and bid not in cancelled:
+                out[a].append(PastUsage(fromiso(s), fromiso(e), Decimal(units), bool(est)))
+        return out
+    for bid, a, s, e, units, est in conn.execute(q):
+        if a in wanted and bid not in cancelled:
+            out[a].append(PastUsage(s, e, Decimal(units), bool(est)))
+    return out
+
+
+def _sqlite(conn) -> bool:
+    return conn.dialect.name == "sqlite"
+
+
+def first_billed(conn, numbers: Sequence[str]) -> dict[str, date]:
+    """Each account's earliest billed period end (an account with none has had no bill)."""
+    from sqlalchemy import func
+
+    B = schema.bills
+    wanted = set(numbers)
+    return {a: d for a, d in conn.execute(select(B.c.account_no, func.min(B.c.period_end)).group_by(B.c.account_no))
+            if a in wanted}
