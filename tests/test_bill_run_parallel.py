@@ -75,11 +75,12 @@ def test_a_writer_failure_keeps_the_posted_bills_and_a_rerun_writes_the_workbook
     before = _count(u, schema.bills)
 
     def broken(result, path, **kw):
+        path.write_bytes(b"PK half a file")
         raise OSError("no space left on device")
 
     import utilbill.bills_workbook as bw
 
-    monkeypatch.setattr(bw, "write_bills_workbook", broken)
+    monkeypatch.setattr(bw, "write_bills_file", broken)
     with pytest.raises(RuntimeError, match="bills are posted, but the Bills workbook .* no space left"):
         bill_run(u, f, run_date=DAY)
     posted = _count(u, schema.bills) - before
@@ -102,9 +103,21 @@ def test_a_posting_failure_stops_the_writer_and_posts_nothing(tmp_path, monkeypa
         time.sleep(0.2)  # the writer is under way
         raise RuntimeError("disk I/O error")
 
+    import utilbill.bills_workbook as bw
+
+    real_write = bw.write_bills_file
+
+    def slow_writer(result, path):  # still writing when the posting fails: killed mid-file
+        path.write_bytes(b"PK half a file")
+        time.sleep(30)
+        real_write(result, path)
+
     monkeypatch.setattr(bp, "posting_values", fail_on_postings)
+    monkeypatch.setattr(bw, "write_bills_file", slow_writer)
+    started = time.monotonic()
     with pytest.raises(RuntimeError, match="disk I/O error"):
         bill_run(u, f, run_date=DAY)
+    assert time.monotonic() - started < 20  # the writer was stopped, not waited for
     assert {t.name: _count(u, t) for t in (schema.bills, schema.bill_lines, schema.postings, schema.reads)} == before
     assert not list(u.out_dir("bills").iterdir())
 

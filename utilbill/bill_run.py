@@ -297,7 +297,7 @@ def bill_run_rows(u: Utility, table, *, source: str, run_date: date | None = Non
     out = None
     if out_path is not None or post:
         out = Path(out_path) if out_path else u.out_dir("bills") / f"Bills-{run_date.isoformat()}.xlsx"
-    from .bills_workbook import write_bills_workbook
+    from .bills_workbook import write_bills_file, write_bills_workbook
 
     if not (post and bills):
         if out is not None:
@@ -314,7 +314,7 @@ def bill_run_rows(u: Utility, table, *, source: str, run_date: date | None = Non
         def start_writer(new: int, already: int) -> None:
             result.posted, result.already_posted = new, already
             if tmp is not None:
-                writer.append(Forked(lambda: write_bills_workbook(result, tmp)))
+                writer.append(Forked(lambda: write_bills_file(result, tmp)))
 
         say(f"posting {len(bills)} bills")
         from .store.repo import start_job

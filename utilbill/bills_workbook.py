@@ -119,13 +119,19 @@ def write_bills_workbook(result, path: str | Path, *, protect: Sequence[str | Pa
     it is installed, else xlsxwriter in constant-memory mode; both write the same cells."""
     path = Path(path)
     with atomic_write_path(path, protect=protect) as tmp:
-        try:
-            import rustpy_xlsxwriter  # noqa: F401
-        except ImportError:
-            _write_xlsxwriter(result, tmp)
-        else:
-            _write_rust(result, tmp)
+        write_bills_file(result, tmp)
     return path
+
+
+def write_bills_file(result, path: Path) -> None:
+    """The workbook's bytes into `path` as it is (the caller makes that atomic: the bill run's
+    forked writer fills the temporary file its parent renames after the commit)."""
+    try:
+        import rustpy_xlsxwriter  # noqa: F401
+    except ImportError:
+        _write_xlsxwriter(result, path)
+    else:
+        _write_rust(result, path)
 
 
 def _write_xlsxwriter(result, tmp: Path) -> None:
