@@ -86,7 +86,7 @@ def sheet_facts(conn, wanted: Mapping[str, date | None]) -> tuple[dict[str, Acco
     # the last read before the date: the newest by date, then by entry order, as a sorted
     # history's last element
     for row in _raw(conn, f"""
-            WITH run(a, d) AS (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
+            WITH run(a, d) AS (SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?) j)
             SELECT {cols}, x.read_date, x.reading, x.read_type,
                    (SELECT MIN(b.period_end) FROM bills b WHERE b.account_no = run.a)
             FROM run JOIN accounts a ON a.account_no = run.a
@@ -107,7 +107,7 @@ def _on_or_after(conn, pairs: str, wanted: Mapping[str, date | None], out: dict[
     """Reads on or after each account's date (none on a normal run) into its ReadFacts."""
     fromiso = date.fromisoformat
     for a, d, reading in _raw(conn, """
-            WITH run(a, d) AS (SELECT j.value ->> 0, j.value ->> 1 FROM json_each(?) j)
+            WITH run(a, d) AS (SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?) j)
             SELECT x.account_no, x.read_date, x.reading FROM run
             JOIN reads x ON x.account_no = run.a AND x.read_date >= run.d
             ORDER BY x.account_no, x.read_date, x.id""", (pairs,)):
