@@ -20,6 +20,7 @@ import xlwings_harness as h  # first: licence key and server mode
 
 import udfs
 from test_special_helpers import make_utility
+from test_excel_udfs import fresh_context  # noqa: F401  (autouse: no utility folder above, rules forgotten)
 from udfs import _context
 from udfs._convert import arg_date, arg_int, arg_money, out_money
 from utilbill.arrangements import months_after, schedule, schedule_cents
@@ -263,15 +264,8 @@ def test_arrangement_schedule_udf_hand_computed():
 
 
 # --- the rules a cell prices with: cached, yet a rate change is seen at once -----------------------
-
-@pytest.fixture(autouse=True)
-def fresh_context(monkeypatch, tmp_path):
-    monkeypatch.delenv("UTILBILL_HOME", raising=False)
-    monkeypatch.chdir(tmp_path)  # no utility folder above: the example configuration
-    _context.forget()
-    yield
-    _context.forget()
-
+# (test_excel_udfs' autouse fixture, imported above, starts each test with no utility folder
+# above and the rules forgotten)
 
 def test_rules_are_reused_until_a_file_changes(tmp_path, monkeypatch):
     u = make_utility(tmp_path / "city")

@@ -149,7 +149,7 @@ def _write(conn: Connection, store, result, job_key: str) -> None:
     result.batch_id = batch_id
     posted = [i for i in result.items if i.disposition == "posted"]
     sqlite = _driver(conn)
-    day = _day_values(sqlite is not None)
+    day = repo.iso_dates() if sqlite is not None else (lambda d: d)  # ISO text as SQLAlchemy stores it
     if sqlite is not None:  # under the write lock every posting after the last one is this batch's
         last_id = sqlite.execute("SELECT COALESCE(MAX(id), 0) FROM postings").fetchone()[0]
     _insert(conn, S.postings, POSTING_COLUMNS, [(
@@ -189,20 +189,6 @@ ITEM_COLUMNS = ("batch_id", "row", "line_type", "account_no", "payer", "amount_c
                 "pay_date", "disposition", "posting_id", "reason")
 AUDIT_COLUMNS = ("at", "clerk", "action", "account_no", "entity", "entity_id", "reason", "override", "source_file",
                  "source_hash", "details")
-
-
-def _day_values(sqlite: bool):
-    """A date as the insert takes it: ISO text for SQLite's driver (as SQLAlchemy stores it), else the date."""
-    if not sqlite:
-        return lambda d: d
-    texts: dict = {}
-
-    def text(d):
-        t = texts.get(d)
-        if t is None:
-            t = texts[d] = d.isoformat()
-        return t
-    return text
 
 
 def _insert(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:

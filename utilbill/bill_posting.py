@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .billing import ComputedBill
 from .bill_run_lookup import _sqlite
 from .store import schema
-from .store.repo import insert_many
+from .store.repo import insert_many, iso_dates
 
 POST_CHUNK = 20_000  # bills whose rows are built and inserted together (memory, not speed)
 
@@ -95,13 +95,7 @@ def _post_sqlite(conn, parts, *, memo, job_id, clerk, source_file, source_hash, 
     """post_bills on SQLite: tuples straight to the driver, dates as ISO text (each distinct
     date converted once). The write lock is held, so the bill ids above the old maximum are
     this run's."""
-    texts: dict = {}
-
-    def day(d):
-        t = texts.get(d)
-        if t is None:
-            t = texts[d] = d.isoformat()
-        return t
+    day = iso_dates()
 
     def insert(table: str, columns: tuple, rows: list, tail: str = "") -> None:
         if rows:

@@ -47,17 +47,23 @@ class NewPayment:
     ref: str = ""
 
 
+def _by_account(payments: Iterable[NewPayment]) -> dict[str, list[NewPayment]]:
+    """The new payments grouped by account, in order; a payment that is not positive is refused."""
+    by_account: dict[str, list[NewPayment]] = {}
+    for p in payments:
+        if p.amount <= 0:
+            raise ValueError(f"payment {p.key!r}: amount {p.amount} is not positive")
+        by_account.setdefault(p.account_no, []).append(p)
+    return by_account
+
+
 def distribute_new_payments(existing: Mapping[str, Sequence[Posting]],
                             payments: Iterable[NewPayment]) -> dict[Hashable, dict[str, Decimal]]:
     """Fund distribution of every new payment, given each account's stored postings.
 
     Returns {payment key: {fund: amount}}, each distribution adding up to its payment.
     """
-    by_account: dict[str, list[NewPayment]] = {}
-    for p in payments:
-        if p.amount <= 0:
-            raise ValueError(f"payment {p.key!r}: amount {p.amount} is not positive")
-        by_account.setdefault(p.account_no, []).append(p)
+    by_account = _by_account(payments)
     out: dict[Hashable, dict[str, Decimal]] = {}
     seq = 0
     for account_no, new in by_account.items():
@@ -126,11 +132,7 @@ def posting_from_ledger_row(row: Sequence) -> Posting:
 def distribute_on_rows(rows_by_account: Mapping[str, Sequence[Sequence]],
                        payments: Iterable[NewPayment]) -> dict[Hashable, dict[str, Decimal]]:
     """`distribute_new_payments` on posting rows, replayed in integer cents (same result)."""
-    by_account: dict[str, list[NewPayment]] = {}
-    for p in payments:
-        if p.amount <= 0:
-            raise ValueError(f"payment {p.key!r}: amount {p.amount} is not positive")
-        by_account.setdefault(p.account_no, []).append(p)
+    by_account = _by_account(payments)
     out: dict[Hashable, dict[str, Decimal]] = {}
     parsed: dict[str, dict[str, int]] = {}
     money: dict[int, Decimal] = {}

@@ -258,6 +258,19 @@ def posting_values(**kw) -> dict:
     return {c: kw.get(c) for c in POSTING_COLUMNS}
 
 
+def iso_dates():
+    """A converter of dates to the ISO text SQLAlchemy stores them as on SQLite (None stays
+    None), remembering each date it has seen: a batch's rows share a handful of dates."""
+    texts: dict = {None: None}
+
+    def text(d):
+        t = texts.get(d, 0)
+        if t == 0:
+            t = texts[d] = d.isoformat()
+        return t
+    return text
+
+
 def insert_many(conn, table, rows: list[dict], *, skip_duplicates: bool = False) -> None:
     """INSERT the rows (dicts with the same keys). On SQLite the values go straight to the
     driver, dates as the ISO text SQLAlchemy stores: SQLAlchemy's per-value processing
@@ -278,13 +291,7 @@ def insert_many(conn, table, rows: list[dict], *, skip_duplicates: bool = False)
     dates = [i for i, c in enumerate(cols) if isinstance(table.c[c].type, Date)]
     get = itemgetter(*cols)
     if dates:
-        texts: dict = {None: None}  # a run's rows share a handful of dates: each converted once
-
-        def text(d):
-            t = texts.get(d, 0)
-            if t == 0:
-                t = texts[d] = d.isoformat()
-            return t
+        text = iso_dates()
 
         def values(r):
             v = list(get(r))
