@@ -208,3 +208,36 @@ def test_the_sqlite_tuple_path_posts_the_rows_the_dict_builders_make(tmp_path, m
             snaps.append({t.name: [{k: v for k, v in r._mapping.items() if k not in stamps}
                                    for r in conn.execute(t.select().order_by(t.c.id))] for t in tables})
     assert snaps[0] == snaps[1]
+
+
+def test_the_collector_is_paused_for_the_run_and_resumed_as_it_was(tmp_path, monkeypatch):
+    import gc
+
+    import utilbill.bill_run as br
+    from utilbill.gcpause import collector_paused
+
+    seen = []
+    real = br.prepare
+
+    def spy(*a, **kw):
+        seen.append(gc.isenabled())
+        return real(*a, **kw)
+
+    monkeypatch.setattr(br, "prepare", spy)
+    u = sample_utility(tmp_path / "u", accounts=20, months=3)
+    f = readings_file(tmp_path / "r.xlsx", _sheet_rows(u))
+    assert gc.isenabled()
+    assert bill_run(u, f, run_date=DAY).posted > 5
+    assert seen == [False] and gc.isenabled()
+    # resumed after a failure too, and left off where the caller had it off
+    with pytest.raises(ZeroDivisionError):
+        with collector_paused():
+            1 / 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -42,6 +42,7 @@ from .bill_posting import (  # noqa: F401  (the generator and tests use the row 
 from .bill_run_lookup import (  # noqa: F401  (the whole-table loaders: demo steps, benchmarks)
     ReadFacts, _sqlite, first_billed, load_accounts, load_histories, load_reads)
 from .forked import Forked, ForkedTaskError
+from .gcpause import collector_paused
 
 HISTORY_DAYS = 500  # enough for a 365-day estimate and last winter's average
 
@@ -231,6 +232,7 @@ def compute(requests, policy, rates, bill_date, *, engine: str = "auto", source=
 
 # --- the job -------------------------------------------------------------------------------
 
+@collector_paused()
 def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = None,
              estimate_missing: bool = False, cycle: str | None = None, strict: bool = False,
              engine: str = "auto", out_path: str | Path | None = None, post: bool = True,
@@ -245,6 +247,7 @@ def bill_run(u: Utility, readings_path: str | Path, *, run_date: date | None = N
                          out_path=out_path, post=post, progress=progress, protect=[readings_path])
 
 
+@collector_paused()  # see utilbill.gcpause: a third of the checking was the collector
 def bill_run_rows(u: Utility, table, *, source: str, run_date: date | None = None,
                   estimate_missing: bool = False, cycle: str | None = None, strict: bool = False,
                   engine: str = "auto", out_path: str | Path | None = None, post: bool = True,

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from .aging import AgingReport, aging_report
 from .findings import Finding, FindingsError
+from .gcpause import collector_paused
 from .home import Utility
 from .ledger import ledger_state
 from .money import to_cents
@@ -168,6 +169,7 @@ def insert_notices_bulk(conn, store, items: list[tuple[Case, NoticeDecision]], a
     return out
 
 
+@collector_paused()  # a bulk job: see utilbill.gcpause
 def issue_notices(u: Utility, as_of: date, *, accounts: list[str] | None = None) -> NoticeRun:
     """The notice run for `as_of`: remove paid notices, then notice every account that
     qualifies (domain §6). Re-running the same day issues nothing new."""
@@ -218,6 +220,7 @@ def remove_paid_notices(u: Utility, as_of: date, *, accounts: list[str] | None =
 
 # --- the turn-off list ---------------------------------------------------------------------
 
+@collector_paused()  # a bulk job: see utilbill.gcpause
 def turnoff_list(u: Utility, as_of: date, *, capacity: int | None = None) -> TurnoffList:
     """The properties a crew may work on `as_of`, with a reason on every account; notices
     paid since they were issued are removed (status and date) on the way."""

@@ -28,6 +28,7 @@ from pathlib import Path
 from . import batch_posting
 from .findings import Finding, in_file_terms
 from .fund_distribution import ELECTRIC, PERMITS, SUSPENSE, single_fund
+from .gcpause import collector_paused
 from .layouts import BATCH_HEADER_LABELS, PAYMENT_SOURCES, payment_batch_layout
 from .layouts_core import Column, is_blank, normalize_header
 from .money import ZERO, fmt_money
@@ -292,6 +293,7 @@ def classify(result: BatchResult, accounts: dict[str, bool], stored_keys: dict[t
             item.funds = single_fund(SUSPENSE, item.amount)
 
 
+@collector_paused()  # a bulk job: see utilbill.gcpause
 def post_payment_batch(u, path, source: str, *, control_count: int | None = None,
                        control_total: Decimal | None = None, batch_date: date | None = None,
                        drawer: str | None = None) -> BatchResult:
