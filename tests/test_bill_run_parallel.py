@@ -174,12 +174,15 @@ def test_backups_before_jobs_follow_the_store_policy(tmp_path):
     assert made is not None and made.exists()
     assert len(listing()) == 5
     # a background backup's failure reaches the job when it waits
-    def full_disk(dest):
+    def full_disk(dest, **_):
         raise OSError("no space left on device")
 
     u2.store.backup = full_disk
+    failing = u2.backup_in_background("bill-run", bulk=False)
+    failing.wait_for_snapshot(timeout=30)  # a failed backup does not leave the job waiting to read
+    assert failing._snapshot.is_set()
     with pytest.raises(OSError, match="no space left"):
-        u2.backup_in_background("bill-run", bulk=False).wait()
+        failing.wait()
 
 
 def test_the_sqlite_tuple_path_posts_the_rows_the_dict_builders_make(tmp_path, monkeypatch):

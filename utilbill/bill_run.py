@@ -272,6 +272,8 @@ def bill_run_rows(u: Utility, table, *, source: str, run_date: date | None = Non
     # the backup is copied while the rows are checked and priced; posting waits for it
     backup = u.backup_in_background("bill-run", bulk=True) if post else None
     try:
+        if backup is not None:
+            backup.wait_for_snapshot()  # a read begun first could keep the backup's checkpoint waiting
         with store.read() as conn:
             say("checking rows against the store")
             from .store.repo import find_job
@@ -323,7 +325,7 @@ def bill_run_rows(u: Utility, table, *, source: str, run_date: date | None = Non
         from .store.repo import start_job
 
         try:
-            with store.write() as conn:
+            with store.write(bulk=True) as conn:
                 job_id = None
                 if previous is None:
                     job_id = start_job(conn, store, kind="bill-run", job_key=job_key, run_date=run_date,

@@ -69,7 +69,7 @@ def import_file(u: Utility, kind: str, path: str | Path, *, take_good_rows: bool
             f"{path.name}: {len(errors(res.findings))} problem(s); nothing was imported "
             f"(fix the file, or use --take-good-rows to import the {len(good)} good rows)"))
     u.backup_before(f"import-{kind}", bulk=True)
-    with store.write() as conn:
+    with store.write(bulk=True) as conn:
         job_id = start_job(conn, store, kind=f"import-{kind}", job_key=job_key, source_file=str(path),
                            source_hash=rr.file_hash, summary={"rows": len(good), "problems": len(res.findings)})
         writer = {"accounts": _write_accounts, "reads": _write_reads, "postings": _write_postings}[kind]

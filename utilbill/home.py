@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Callable
 
 from .config import EXAMPLE_DIR, Policy, load_policy
 from .rates import RateBook, load_rates
@@ -71,21 +72,22 @@ class Utility:
         os.chmod(d, 0o700)
         return d
 
-    def backup(self, reason: str) -> Path | None:
+    def backup(self, reason: str, *, on_snapshot: Callable[[], None] | None = None) -> Path | None:
         """Back the SQLite store up now (an online backup, safe while clerks work) into
         backups/, keeping the newest `store.backups_keep`. None for a database server."""
         if self.policy.store.url or not self.store_path.exists():
             return None
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in reason)[:40]
-        dest = self.store.backup(self.backup_dir / f"utilbill-{stamp}-{safe}.db")
+        dest = self.store.backup(self.backup_dir / f"utilbill-{stamp}-{safe}.db", on_snapshot=on_snapshot)
         keep = self.policy.store.backups_keep
         backups = sorted(self.backup_dir.glob("utilbill-*.db"))
         for old in backups[:-keep] if keep > 0 else []:
             old.unlink()
         return dest
 
-    def backup_before(self, reason: str, *, bulk: bool) -> Path | None:
+    def backup_before(self, reason: str, *, bulk: bool,
+                      on_snapshot: Callable[[], None] | None = None) -> Path | None:
         """The backup a posting job makes first, as `store:` in utility.yaml says: a bulk job
         (bill run, import, late charges) always, unless `backup_before_bulk` is off; a
         per-transaction job (a payment batch, a final bill, an adjustment) only when the newest
@@ -95,17 +97,17 @@ class Utility:
         if cfg.url or not self.store_path.exists():
             return None
         if bulk and cfg.backup_before_bulk:
-            return self.backup(reason)
+            return self.backup(reason, on_snapshot=on_snapshot)
         newest = max((p.stat().st_mtime for p in self.backup_dir.glob("utilbill-*.db")), default=None)
         if newest is not None and time.time() - newest < cfg.backup_interval_minutes * 60:
             return None
-        return self.backup(reason)
+        return self.backup(reason, on_snapshot=on_snapshot)
 
     def backup_in_background(self, reason: str, *, bulk: bool) -> "BackgroundBackup":
         """`backup_before` on a thread, so a job reads and computes while the store is copied
         (SQLite's backup copies a consistent snapshot without holding up writers). The job
-        calls `.wait()` before it posts."""
-        return BackgroundBackup(lambda: self.backup_before(reason, bulk=bulk))
+        calls `.wait_for_snapshot()` before it starts reading, and `.wait()` before it posts."""
+        return BackgroundBackup(lambda on_snapshot: self.backup_before(reason, bulk=bulk, on_snapshot=on_snapshot))
 
 
 class BackgroundBackup:
@@ -114,15 +116,22 @@ class BackgroundBackup:
 
         self.path: Path | None = None
         self._error: BaseException | None = None
+        self._snapshot = threading.Event()
 
         def run():
             try:
-                self.path = make()
+                self.path = make(self._snapshot.set)
             except BaseException as e:  # handed to the job by wait()
                 self._error = e
+            finally:
+                self._snapshot.set()
 
         self._thread = threading.Thread(target=run, name="utilbill-backup", daemon=True)
         self._thread.start()
+
+    def wait_for_snapshot(self, timeout: float = 5.0) -> None:
+        """Until the state being copied is fixed (or no backup is being made)."""
+        self._snapshot.wait(timeout)
 
     def wait(self) -> Path | None:
         self._thread.join()

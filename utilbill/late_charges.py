@@ -67,7 +67,7 @@ def assess_late_charges(u: Utility, as_of: date, *, window_days: int = 60, post:
             idem_key=f"late:{bid}"))
     if post and rows:
         u.backup_before("late-charges", bulk=True)
-        with store.write() as conn:
+        with store.write(bulk=True) as conn:
             have = {k for (k,) in conn.execute(select(P.c.idem_key).where(P.c.idem_key.in_([r["idem_key"] for r in rows])))}
             rows = [r for r in rows if r["idem_key"] not in have]
             if rows:
