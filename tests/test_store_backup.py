@@ -168,3 +168,52 @@ def test_failed_bulk_write_posts_nothing_and_restores_checkpointing(tmp_path):
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == store_db.AUTOCHECKPOINT_PAGES
     assert _rows(path) == (2000, sum(range(1, 2001)))
     store.dispose()
+
+
+# --- a payment batch's backup is copied alongside the batch ------------------------------------
+
+def _payment_setup(tmp_path):
+    from books import DAY, batch_file, bulk_utility
+
+    u = bulk_utility(tmp_path / "u", 20)
+    batch = batch_file(tmp_path / "batch.xlsx", [(f"20-{i:05d}", "12.50", "check", str(700 + i)) for i in range(20)])
+    return u, batch, DAY
+
+
+def test_payment_batch_backup_is_the_store_before_the_batch(tmp_path):
+    from books import count
+    from utilbill.payments import post_payment_batch
+
+    u, batch, day = _payment_setup(tmp_path)
+    res = post_payment_batch(u, batch, "mail", batch_date=day)
+    assert res.posted and res.backup is not None and res.backup.exists()
+    assert count(u.store_path, "SELECT count(*) FROM postings WHERE kind = 'payment'") == (20,)
+    assert count(res.backup, "SELECT count(*) FROM postings WHERE kind = 'payment'") == (0,)
+    assert _integrity(res.backup)
+    u.store.dispose()
+
+
+def test_payment_batch_posted_though_its_backup_failed_says_so(tmp_path):
+    from books import count
+    from utilbill.payments import post_payment_batch
+
+    u, batch, day = _payment_setup(tmp_path)
+
+    def full_disk(dest, **_):
+        raise OSError("no space left on device")
+
+    u.store.backup = full_disk
+    res = post_payment_batch(u, batch, "mail", batch_date=day)
+    assert res.posted and res.backup is None
+    assert any("backup made before it could not be written" in f.reason and "no space left" in f.reason
+               for f in res.findings)
+    assert count(u.store_path, "SELECT count(*) FROM postings WHERE kind = 'payment'") == (20,)
+    u.store.dispose()
+
+
+def _integrity(path: Path) -> bool:
+    con = sqlite3.connect(str(path))
+    try:
+        return con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        con.close()

@@ -1,8 +1,8 @@
 """Writing a checked, balanced payment batch to the store: one transaction, bulk inserts.
 
 Implements the posting half of domain §8 for `payments.post_payment_batch`: the job key
-(the file's SHA-256) makes a second posting of the same file a no-op; the store is backed up
-first; inside one `store.write()` transaction the items are classified against the store
+(the file's SHA-256) makes a second posting of the same file a no-op; the store's backup,
+when one is due, is a snapshot taken first and copied alongside; inside one `store.write()` transaction the items are classified against the store
 (unknown account -> suspense, duplicate or cash-only check -> held), every account payment is
 distributed to funds by the ledger's rule (`fund_distribution.distribute_on_rows`, integer
 cents) from a bulk read of the part of each affected account's ledger a new payment can touch
@@ -31,7 +31,7 @@ S = schema
 
 def post_checked_batch(u, result):
     """Post `result` (a `payments.BatchResult` from `read_batch`) if it has no errors and balances."""
-    from .payments import balance_findings, classify
+    from .payments import balance_findings
 
     if result.errors:
         result.findings.extend(balance_findings(result))
@@ -50,10 +50,36 @@ def post_checked_batch(u, result):
         result.findings.append(Finding("the batch has no payments (control count 0); nothing was posted",
                                        file=result.file.name))
         return result
-    result.backup = u.backup_before(f"payments-{result.source}", bulk=False)
-    with store.write() as conn:
+    # the backup (when one is due) is copied while the batch is classified and posted: once
+    # its snapshot is fixed this batch's commit cannot reach it
+    backup = u.backup_in_background(f"payments-{result.source}", bulk=False)
+    backup.wait_for_snapshot()
+    try:
+        _post(store, result, job_key)
+    except BaseException:
+        try:
+            backup.wait()
+        except Exception:
+            pass  # the batch's own error is the one to report
+        raise
+    try:
+        result.backup = backup.wait()
+    except Exception as e:
+        if not result.posted:
+            raise
+        from .findings import Finding
+
+        result.findings.append(Finding(f"the batch is posted, but the backup made before it could not be written "
+                                       f"({e}); run `utilbill backup` now", file=result.file.name, severity="warning"))
+    return result
+
+
+def _post(store, result, job_key: str) -> None:
+    from .payments import classify
+
+    with store.write(bulk=True) as conn:  # the log's checkpoint runs on after the commit
         if _already(conn, result, job_key):
-            return result
+            return
         numbers = {i.account_no for i in result.items if i.line_type == "payment" and i.account_no}
         classify(result, _accounts(conn, numbers), _stored_keys(conn, [i for i in result.items if i.line_type == "payment"]))
         payers = [i for i in result.items if i.disposition == "posted"]
@@ -66,7 +92,6 @@ def post_checked_batch(u, result):
             i.funds = dists[i.row]
         _write(conn, store, result, job_key)
     result.posted = True
-    return result
 
 
 def _already(conn: Connection, result, job_key: str) -> bool:
