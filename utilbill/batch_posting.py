@@ -2,9 +2,10 @@
 
 Implements the posting half of domain §8 for `payments.post_payment_batch`: the job key
 (the file's SHA-256) makes a second posting of the same file a no-op; the store's backup,
-when one is due, is a snapshot taken first and copied alongside; inside one `store.write()` transaction the items are classified against the store
-(unknown account -> suspense, duplicate or cash-only check -> held), every account payment is
-distributed to funds by the ledger's rule (`fund_distribution.distribute_on_rows`, integer
+when one is due, is a snapshot taken first and copied alongside; inside one `store.write()`
+transaction the items are classified against the store (unknown account -> suspense,
+duplicate or cash-only check -> held), every account payment is distributed to funds by
+the ledger's rule (`fund_distribution.distribute_on_rows`, integer
 cents) from a bulk read of the part of each affected account's ledger a new payment can touch
 (`store.payment_ledgers`: the settled past folded into one opening credit), and the batch,
 its postings, items, fund allocations, suspense entries, holds, permit receipts and audit

@@ -81,11 +81,11 @@ class Store:
     def write(self, *, bulk: bool = False) -> Iterator[Connection]:
         """One write transaction: everything in it is posted, or nothing is.
 
-        `bulk=True` (a bill run, an import, a payment batch) on SQLite: the commit syncs the log as always, but
-        does not also fold the hundreds of megabytes it wrote into the store file before the
-        job can report; that checkpoint runs on a thread after the commit
-        (`checkpoint_in_background`), while the job finishes its output. Readers see the
-        commit either way."""
+        `bulk=True` (a bill run, an import, a payment batch) on SQLite: the commit syncs the
+        log as always, but does not also fold the hundreds of megabytes it wrote into the
+        store file before the job can report; that checkpoint runs on a thread after the
+        commit (`checkpoint_in_background`), while the job finishes its output. Readers see
+        the commit either way."""
         attempts = 0
         while True:
             try:
