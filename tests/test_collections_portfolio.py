@@ -136,3 +136,76 @@ def test_notice_selection_same_protections():
     assert why["A06"] == "protected: conference pending"
     # Jun 16, 17, 18, (Juneteenth 19), 22, 23, 24, 25
     assert all(d.earliest_turnoff == D("2026-06-25") for d in issue)
+
+
+# --- bankruptcy: a bill whose service spans the petition (domain §5) -----------------------
+
+PETITION = D("2026-03-01")
+# 59 days of service, Jan 10 - Mar 10: 50 days before the petition, 9 from it
+SPANNING = "2026-03-10 bill 88.50 due=2026-03-31 water=59.00 wastewater=29.50\n"
+
+
+def _bankrupt(history: str, on: date) -> Case:
+    from utilbill.bankruptcy import BilledService
+    from utilbill.periods import ServicePeriod
+
+    c = case("B01", history, holds=[Hold("bankruptcy", PETITION)])
+    c.billed[1] = BilledService(ServicePeriod(D("2026-01-10"), D("2026-03-10")), (M("59.00"), M("29.50")))
+    return c
+
+
+def test_only_the_days_from_the_petition_of_a_spanning_bill_are_post_petition_hand_checked():
+    from utilbill.protections import post_petition_past_due, protections
+
+    # water 59.00 x 9/59 = 9.00, wastewater 29.50 x 9/59 = 4.50: 13.50 of the 88.50 is
+    # post-petition (the bill's date alone would have made all 88.50 post-petition)
+    c = _bankrupt(SPANNING, D("2026-04-15"))
+    assert post_petition_past_due(c, PETITION, D("2026-04-15")) == M("13.50")
+    assert "bankruptcy (pre-petition debt, petition 2026-03-01)" in protections(c, D("2026-04-15"), M("50.00"))
+    # a post-petition bill of 70.00 due May 31: 13.50 + 70.00 = 83.50 past due on Jun 15
+    later = SPANNING + "2026-05-10 bill 70.00 due=2026-05-31 water=70.00\n"
+    c = _bankrupt(later, AS_OF)
+    assert post_petition_past_due(c, PETITION, AS_OF) == M("83.50")
+    assert not any(r.startswith("bankruptcy") for r in protections(c, AS_OF, M("50.00")))
+    # a 40.00 payment on Jun 1 pays post-petition charges first, oldest first: the 13.50,
+    # then 26.50 of the May bill; 43.50 is left, under 50.00: protected again
+    c = _bankrupt(later + "2026-06-01 payment 40.00\n", AS_OF)
+    assert post_petition_past_due(c, PETITION, AS_OF) == M("43.50")
+    assert "bankruptcy (pre-petition debt, petition 2026-03-01)" in protections(c, AS_OF, M("50.00"))
+    # not yet due charges do not count: on Mar 20 the spanning bill is not past due
+    c = _bankrupt(SPANNING, D("2026-03-20"))
+    assert post_petition_past_due(c, PETITION, D("2026-03-20")) == M("0.00")
+
+
+def test_both_loaders_attach_the_service_of_bills_a_petition_splits(tmp_path):
+    from sqlalchemy import select
+
+    from tests.books import sample_utility
+    from utilbill.collections_jobs import record_bankruptcy
+    from utilbill.store import schema
+    from utilbill.store.collections_repo import load_cases
+    from utilbill.store.collections_screen import screen
+
+    u = sample_utility(tmp_path / "u", accounts=12, months=6)
+    with u.store.read() as conn:
+        B = schema.bills
+        bill = conn.execute(select(B).order_by(B.c.period_end.desc(), B.c.account_no)).first()._mapping
+        total = bill["total_cents"]
+        lines = [c for (c,) in conn.execute(select(schema.bill_lines.c.amount_cents)
+                                            .where(schema.bill_lines.c.bill_id == bill["id"]))]
+    petition = bill["period_start"] + (bill["period_end"] - bill["period_start"]) / 2
+    record_bankruptcy(u, bill["account_no"], petition, case_number="26-BK-0001")
+    as_of = bill["due_date"] + (bill["due_date"] - bill["bill_date"])
+    common = dict(grace_days=POLICY.arrangements.grace_days,
+                  broken_lookback_months=POLICY.arrangements.broken_lookback_months)
+    with u.store.read() as conn:
+        whole = load_cases(conn, as_of, accounts=[bill["account_no"]], **common)[bill["account_no"]]
+        screened = screen(conn, as_of, min_balance=M("-1000000"), with_arrangements=False,
+                          whole=lambda no, f: True, **common)  # every account, each as a whole case
+    got = whole.billed[bill["id"]]
+    assert (got.period.start, got.period.end) == (bill["period_start"], bill["period_end"])
+    assert sorted(int(a * 100) for a in got.line_amounts) == sorted(lines) and sum(lines) == total
+    assert set(whole.billed) == {p.bill_id for p in whole.postings if p.kind == "bill" and p.date >= petition}
+    assert screened.cases[bill["account_no"]].billed == whole.billed
+    assert not any(c.billed for no, c in screened.cases.items() if no != bill["account_no"])
+    u.store.dispose()

@@ -55,6 +55,7 @@ class SplitLine:
     pre_unpaid: Decimal = ZERO
     post_unpaid: Decimal = ZERO
     basis: str = ""
+    due: date | None = None  # when the charge falls due
 
 
 @dataclass
@@ -93,17 +94,18 @@ def split_service(amounts: Sequence[Decimal], period: ServicePeriod, petition: d
     return pre, post
 
 
-def assurance_deadline(petition: date, chapter: int | None, policy: BankruptcyPolicy) -> date | None:
-    if chapter is None:
+def assurance_deadline(petition: date, chapter: int | None, policy: BankruptcyPolicy | None) -> date | None:
+    if chapter is None or policy is None:
         return None
     days = policy.assurance_days.get(chapter)
     return petition + timedelta(days=days) if days is not None else None
 
 
 def petition_split(postings: Iterable[Posting], bills: Mapping[int, BilledService], as_of: date,
-                   petition: date, *, chapter: int | None = None, policy: BankruptcyPolicy,
+                   petition: date, *, chapter: int | None = None, policy: BankruptcyPolicy | None = None,
                    extras: Sequence[ExtraCharge] = ()) -> PetitionSplit:
-    """Split what the account owes on `as_of` into pre- and post-petition parts."""
+    """Split what the account owes on `as_of` into pre- and post-petition parts (`policy`
+    gives the adequate-assurance deadline for a `chapter`)."""
     live = [p for p in postings if p.date <= as_of]
     reversed_ids = {p.reverses for p in live if p.reverses is not None}
     live = [p for p in live if p.id not in reversed_ids and p.reverses is None and p.amount != 0]
@@ -157,13 +159,14 @@ def petition_split(postings: Iterable[Posting], bills: Mapping[int, BilledServic
             if what == "extra":
                 service = obj.service
                 pre, post, basis = split_of(obj.amount, on, obj.bill_id, "late_charge" if obj.bill_id else "", service)
-                label = obj.label
+                label, due = obj.label, on
             else:
                 p: Posting = obj
                 service = bills.get(p.bill_id) if p.kind == "bill" and p.bill_id is not None else None
                 pre, post, basis = split_of(p.amount, p.date, p.bill_id, p.kind, service)
                 label = f"{p.kind.replace('_', ' ')} {p.date.isoformat()}" + (f" (bill {p.bill_id})" if p.bill_id else "")
-            line = SplitLine(label, on, pre, post, pre, post, basis)
+                due = p.due
+            line = SplitLine(label, on, pre, post, pre, post, basis, due)
             result.lines.append(line)
             if pool_post > 0:
                 pool_post = pay([(line, "post"), (line, "pre")], pool_post)

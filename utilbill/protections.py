@@ -91,6 +91,9 @@ class Case:
     arrangements: list[ArrangementStanding] = field(default_factory=list)
     extensions: list[Extension] = field(default_factory=list)
     last_payment: date | None = None  # when the loader folded settled history away
+    # bill id -> service period and line amounts, for the bills a bankruptcy petition splits
+    # by days (collections_repo.attach_billed loads them for accounts with a petition)
+    billed: dict = field(default_factory=dict)
 
     @property
     def account_no(self) -> str:
@@ -114,15 +117,18 @@ def bankruptcy_petition(case: Case, on: date) -> date | None:
 
 
 def post_petition_past_due(case: Case, petition: date, on: date) -> Decimal:
-    """Past due that arose from the petition date on (domain §5): charges dated on or after
-    P and due before `on`, less payments dated on or after P (they pay post-petition charges
-    first), never below zero. A charge's date stands for its service (the bill that spans P
-    is split by the bankruptcy job into pre- and post-petition adjustments)."""
+    """Past due for service from the petition date on (domain §5): the post-petition part
+    of each charge due before `on`, less the payments dated on or after P (which pay
+    post-petition charges first, oldest first). A bill whose service period spans P counts
+    only its days from P, line by line, as `bankruptcy.petition_split` splits it (the
+    case's `billed` holds its period and lines); any other charge counts when dated on or
+    after P. Postings before P are pre-petition and left out."""
+    from .bankruptcy import petition_split
+
     cancelled = case.state.cancelled
-    live = [p for p in case.postings if p.date <= on and p.id not in cancelled and p.reverses is None]
-    charges = sum((p.amount for p in live if p.amount > 0 and p.date >= petition and p.due < on), ZERO)
-    paid = -sum((p.amount for p in live if p.amount < 0 and p.date >= petition), ZERO)
-    return max(ZERO, charges - paid)
+    live = [p for p in case.postings if petition <= p.date <= on and p.id not in cancelled and p.reverses is None]
+    split = petition_split(live, case.billed, on, petition)
+    return sum((l.post_unpaid for l in split.lines if l.due is not None and l.due < on), ZERO)
 
 
 def protections(case: Case, on: date, min_past_due: Decimal) -> list[str]:

@@ -215,6 +215,35 @@ def attach_arrangements(cases: dict[str, Case], side: SideRecords, as_of: date, 
         case.arrangements.append(ArrangementStanding(m["id"], m["made_date"], status, status_date))
 
 
+def attach_billed(conn: Connection, cases: dict[str, Case], as_of: date) -> None:
+    """For each case with a bankruptcy petition in force on `as_of`: the service period and
+    line amounts of its bills dated on or after the petition, so that a bill whose service
+    spans the petition is split by days (protections.post_petition_past_due). Few accounts
+    have one; the others are not touched."""
+    from ..bankruptcy import BilledService
+    from ..periods import ServicePeriod
+    from ..protections import bankruptcy_petition
+
+    wanted: dict[int, Case] = {}
+    for case in cases.values():
+        petition = bankruptcy_petition(case, as_of)
+        if petition is not None:
+            wanted.update((p.bill_id, case) for p in case.postings
+                          if p.kind == "bill" and p.bill_id is not None and p.date >= petition)
+    if not wanted:
+        return
+    B, BL = schema.bills, schema.bill_lines
+    ids = sorted(wanted)
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i:i + CHUNK]
+        lines: dict[int, list[Decimal]] = defaultdict(list)
+        for bid, cents in conn.execute(select(BL.c.bill_id, BL.c.amount_cents).where(BL.c.bill_id.in_(chunk))
+                                       .order_by(BL.c.bill_id, BL.c.seq)):
+            lines[bid].append(from_cents(cents))
+        for bid, start, end in conn.execute(select(B.c.id, B.c.period_start, B.c.period_end).where(B.c.id.in_(chunk))):
+            wanted[bid].billed[bid] = BilledService(ServicePeriod(start, end), tuple(lines.get(bid, ())))
+
+
 class _Mapped:
     """A driver row dressed as a SQLAlchemy row for repo.account_from_row."""
 
@@ -263,6 +292,7 @@ def load_cases(conn: Connection, as_of: date, *, grace_days: int, min_balance: D
                          holds=side.holds.get(no, []), extensions=side.extensions.get(no, []),
                          last_payment=last_payment)
     attach_arrangements(cases, side, as_of, grace_days)
+    attach_billed(conn, cases, as_of)
     return cases
 
 

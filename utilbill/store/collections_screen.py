@@ -40,7 +40,7 @@ from ..ledger_cents import CentsState, fold, open_charges
 from ..money import from_cents, to_cents
 from ..protections import Case
 from . import schema
-from .collections_repo import (CHUNK, _POSTING_COLS, _day, attach_arrangements, candidate_accounts,
+from .collections_repo import (CHUNK, _POSTING_COLS, _day, attach_arrangements, attach_billed, candidate_accounts,
                                fetch_raw, load_accounts, posting_from_raw, side_records)
 
 P = schema.postings
@@ -272,6 +272,7 @@ def screen(conn: Connection, as_of: date, *, grace_days: int, broken_lookback_mo
                          holds=side.holds.get(no, []), extensions=side.extensions.get(no, []),
                          last_payment=_day(last[no]) if last[no] is not None else None)
     attach_arrangements(cases, side, as_of, grace_days)
+    attach_billed(conn, cases, as_of)
     return Screened(cases, figures)
 
 
