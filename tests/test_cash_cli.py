@@ -84,3 +84,32 @@ def test_bank_report_recorded_once(home, tmp_path):
     assert r.exit_code == 0 and "2 items, $12.25" in r.output
     r = run("cash", "bank-report", path, "--home", home)
     assert "already recorded" in r.output
+
+
+def test_suspense_items_listed_applied_returned_and_journaled(home, tmp_path):
+    from test_cash_helpers import add_account
+
+    from utilbill.home import Utility
+
+    add_account(Utility(home), "10-1002")
+    f = write_batch(tmp_path / "walkin.xlsx", [("55-5555", "5.00", "cash", None), ("66-6666", "7.50", "cash", None)],
+                    drawer="DRAWER-1")
+    assert run("payments", "post", f, "--source", "walk-in", "--home", home).exit_code == 0
+    r = run("payments", "open-items", "--home", home)
+    assert r.exit_code == 0 and "55-5555" in r.output and "66-6666" in r.output and "(2, $12.50)" in r.output
+    from utilbill.suspense import open_items
+
+    first = [i.item_id for i in open_items(Utility(home)) if i.account_no == "55-5555"][0]
+    assert f"│ {first} " in r.output
+    r = run("payments", "apply", first, "--home", home, "--date", "2026-03-09")
+    assert r.exit_code == 2 and "give the account it belongs to" in r.output
+    r = run("payments", "apply", first, "--account", "10-1001", "--date", "2026-03-09", "--home", home)
+    assert r.exit_code == 0, r.output
+    assert "applied to 10-1001: $5.00 posted as a payment of 2026-03-02" in r.output and "water $3.21, wastewater $1.79" in r.output
+    r = run("payments", "return", first + 1, "--reason", "no such customer", "--date", "2026-03-09", "--home", home)
+    assert r.exit_code == 0 and "returned: $7.50" in r.output
+    r = run("payments", "transfers", "--date", "2026-03-09", "--home", home)
+    assert r.exit_code == 0 and "Total" in r.output and "$12.50" in r.output
+    assert (home / "output" / "cash" / "Suspense-2026-03-09.xlsx").exists()
+    r = run("payments", "open-items", "--home", home)
+    assert "No suspense or held items are open." in r.output

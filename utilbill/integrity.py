@@ -117,6 +117,7 @@ def check_store(store, *, deep: bool | None = None, as_of: date | None = None) -
         _parts(conn, q, report, store.is_sqlite)
         _bills(q, report)
         for name, fn, needs in (("batches", _batches, "payment_batches"),
+                                ("suspense decisions", _resolutions, "payment_resolutions"),
                                 ("returned payments", _returns, "returned_payments"),
                                 ("arrangements", _arrangements, "arrangement_installments"),
                                 ("deposits", _deposits, "deposits")):
@@ -230,6 +231,25 @@ def _batches(q, r: IntegrityReport) -> None:
         else:
             r.add("batches", "payment_items", iid, acct,
                   f"item of {_c(amt)} is posted as {_c(-pamt)} to account {pacct} (posting {pid})")
+
+
+def _resolutions(q, r: IntegrityReport) -> None:
+    """Each decision on a suspense or held item: its parts add up to the item, a payment of
+    the item's amount was posted when it was applied or released, and none when returned."""
+    for rid, item, kind, acct, pid, cents, parts, item_cents, disp, p_cents, p_acct in q(
+            "SELECT r.id, r.item_id, r.kind, r.account_no, r.posting_id, r.amount_cents, r.parts, i.amount_cents, "
+            "i.disposition, p.amount_cents, p.account_no FROM payment_resolutions r "
+            "JOIN payment_items i ON i.id = r.item_id LEFT JOIN postings p ON p.id = r.posting_id"):
+        if disp not in ("suspense", "held"):
+            r.add("suspense decisions", "payment_resolutions", rid, acct, f"item {item} was {disp}, not suspense or held")
+        if cents != item_cents or sum(json.loads(parts).values()) != cents:
+            r.add("suspense decisions", "payment_resolutions", rid, acct,
+                  f"item {item}: decided {_c(cents)} in parts {parts}, the item is {_c(item_cents)}")
+        if kind == "returned" and pid is not None:
+            r.add("suspense decisions", "payment_resolutions", rid, acct, f"item {item} was returned but posted")
+        if kind != "returned" and (p_cents != -cents or p_acct != acct):
+            r.add("suspense decisions", "payment_resolutions", rid, acct,
+                  f"item {item} was {kind} but posting {pid} is not a payment of {_c(cents)} to {acct}")
 
 
 def _returns(q, r: IntegrityReport) -> None:

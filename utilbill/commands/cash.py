@@ -61,6 +61,89 @@ def register(app: typer.Typer) -> None:
         console.print(", ".join(f"{n} {d}" for d, n in counts.items() if n))
         console.print("By fund: " + ", ".join(f"{f} {fmt_money(a)}" for f, a in sorted(res.fund_totals().items())))
 
+    @payments.command("open-items")
+    @friendly_errors
+    def open_items_cmd(home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+        """The suspense and held items still waiting for a decision, oldest first."""
+        from datetime import date
+
+        from ..suspense import open_items
+
+        items = open_items(utility(home, clerk))
+        if not items:
+            console.print("No suspense or held items are open.")
+            return
+        t = Table(title=f"Open suspense and held items ({len(items)}, {fmt_money(sum(i.amount for i in items))})")
+        for col in ("item", "kind", "received", "batch/row", "account written", "amount", "why"):
+            t.add_column(col, justify="right" if col == "amount" else "left", overflow="fold")
+        today = date.today()
+        for i in items:
+            tender = i.tender + (f" {i.check_no}" if i.check_no else "")
+            t.add_row(str(i.item_id), i.kind, f"{i.pay_date.isoformat()} ({i.age_days(today)} days)",
+                      f"{i.batch_id}/{i.row}", i.account_no or "", fmt_money(i.amount), f"{i.reason} ({tender})")
+        console.print(t)
+        console.print("Apply: utilbill payments apply ITEM --account ACCOUNT; release a held item: utilbill payments "
+                      "apply ITEM; return: utilbill payments return ITEM --reason TEXT")
+
+    @payments.command("apply")
+    @friendly_errors
+    def apply_cmd(item: int = typer.Argument(..., help="The item number (payments open-items)."),
+                  account: Optional[str] = typer.Option(None, "--account",
+                                                        help="The account it belongs to (required for suspense; a "
+                                                             "held item goes to its own account unless given)."),
+                  day: Optional[str] = typer.Option(None, "--date", help="Day of the decision YYYY-MM-DD (default today)."),
+                  memo: str = typer.Option("", "--memo", help="Why, for the audit trail."),
+                  home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+        """Post a suspense item to the right account, or release a held item: a payment dated
+        when the money came in, split by fund by the ledger's rule."""
+        from ..suspense import apply_item, fund_order
+
+        r = apply_item(utility(home, clerk), item, account_no=account, on=parse_date(day), memo=memo)
+        console.print(f"Item {item} {r.kind} to {r.account_no}: {fmt_money(r.amount)} posted as a payment of "
+                      f"{r.pay_date.isoformat()} (posting {r.posting_id}).")
+        console.print("Out of suspense into: " + ", ".join(f"{f} {fmt_money(r.parts[f])}" for f in fund_order(r.parts)))
+
+    @payments.command("return")
+    @friendly_errors
+    def return_cmd(item: int = typer.Argument(..., help="The item number (payments open-items)."),
+                   reason: str = typer.Option(..., "--reason", help="Why it goes back to the payer."),
+                   day: Optional[str] = typer.Option(None, "--date", help="Day of the decision YYYY-MM-DD (default today)."),
+                   home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+        """Return a suspense or held item to the payer: nothing is posted to an account."""
+        from ..suspense import return_item
+
+        r = return_item(utility(home, clerk), item, reason=reason, on=parse_date(day))
+        console.print(f"Item {item} returned: {fmt_money(r.amount)} out of suspense for a refund ({reason}).")
+
+    @payments.command("transfers")
+    @friendly_errors
+    def transfers_cmd(day: Optional[str] = typer.Option(None, "--date", help="YYYY-MM-DD (default today)."),
+                      out: Optional[Path] = typer.Option(None, "--out", help="Workbook to write (default "
+                                                         "output/cash/Suspense-<date>.xlsx)."),
+                      home: Optional[Path] = HomeOpt, clerk: Optional[str] = ClerkOpt):
+        """The day's decisions on suspense and held items, by fund: the journal moving the money
+        out of suspense (written as a workbook too)."""
+        from datetime import date
+
+        from ..suspense import transfers_on, write_transfers_workbook
+
+        u = utility(home, clerk)
+        on = parse_date(day) or date.today()
+        t = transfers_on(u, on)
+        if not t.resolutions:
+            console.print(f"No suspense or held item was decided on {on.isoformat()}.")
+            return
+        table = Table(title=f"Suspense transfers for {on.isoformat()}")
+        for col in ("item", "decision", "account", "amount", *t.funds):
+            table.add_column(col, justify="right" if col not in ("decision", "account") else "left")
+        for r in t.resolutions:
+            table.add_row(str(r.item_id), r.kind, r.account_no or "", fmt_money(r.amount),
+                          *[fmt_money(r.parts.get(f, 0)) for f in t.funds])
+        table.add_row("Total", "", "", fmt_money(t.total()), *[fmt_money(t.total(f)) for f in t.funds])
+        console.print(table)
+        path = write_transfers_workbook(t, out or u.out_dir("cash") / f"Suspense-{on.isoformat()}.xlsx")
+        console.print(f"Written: {path}")
+
     @cash.command("day")
     @friendly_errors
     def day_cmd(day: str = typer.Argument(..., help="Business day YYYY-MM-DD."),

@@ -16,8 +16,12 @@ from . import schema
 
 def _v1_create(conn: Connection) -> None:
     schema.metadata.create_all(conn)
+    _append_only_rules(conn, schema.APPEND_ONLY)
+
+
+def _append_only_rules(conn: Connection, tables) -> None:
     dialect = conn.dialect.name
-    for table in schema.APPEND_ONLY:
+    for table in tables:
         if dialect == "sqlite":
             for op in ("UPDATE", "DELETE"):
                 conn.exec_driver_sql(
@@ -30,7 +34,7 @@ def _v1_create(conn: Connection) -> None:
                 "RAISE EXCEPTION '% are append-only: post a correction instead', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
             )
             conn.exec_driver_sql(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION utilbill_append_only()"
             )
 
@@ -55,11 +59,20 @@ def _v4_ledger_columns_in_balance_index(conn: Connection) -> None:
     schema.POSTINGS_BALANCE_INDEX.create(conn)
 
 
+def _v5_payment_resolutions(conn: Connection) -> None:
+    # what became of suspense and held items (a store made at version 1 by this code has it)
+    schema.payment_resolutions.create(conn, checkfirst=True)
+    for index in schema.payment_resolutions.indexes:
+        index.create(conn, checkfirst=True)
+    _append_only_rules(conn, ("payment_resolutions",))
+
+
 MIGRATIONS = [
     ("create the tables and the append-only rules", _v1_create),
     ("a partial index of reversal postings (cancelled bills without a full scan)", _v2_reversals_index),
     ("drop two indexes that repeated the leading columns of others", _v3_drop_duplicate_indexes),
     ("the balance index also holds the ledger columns the collections jobs read", _v4_ledger_columns_in_balance_index),
+    ("what became of suspense and held items: applied, released or returned", _v5_payment_resolutions),
 ]
 
 

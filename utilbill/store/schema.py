@@ -437,8 +437,29 @@ bank_reports = Table(
     UniqueConstraint("report_date", "bank", "file_hash", name="uq_bank_report"),
 )
 
+# What became of a suspense or held item: applied to an account (a payment posted, dated
+# when the money came in), released (a held item posted to its own account), or returned to
+# the payer. One row per item; `parts` is the money's move out of suspense by fund (JSON
+# {fund: cents}, adding up to the amount; a return moves it to `refund`). The status columns
+# of payment_suspense / payment_holds follow it for the listings. Added by migration 5.
+payment_resolutions = Table(
+    "payment_resolutions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("payment_items.id"), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # applied | released | returned
+    Column("resolved_date", Date, nullable=False),
+    Column("account_no", String(32), ForeignKey("accounts.account_no")),  # None when returned
+    Column("posting_id", Integer, ForeignKey("postings.id")),  # the payment posted; None when returned
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("parts", Text, nullable=False),
+    Column("memo", Text),
+    Column("clerk", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+Index("ix_payment_resolutions_date", payment_resolutions.c.resolved_date)
+
 APPEND_ONLY = APPEND_ONLY + ("payment_batches", "payment_items", "payment_allocations", "permit_receipts",
-                             "drawer_counts", "bank_reports")
+                             "drawer_counts", "bank_reports", "payment_resolutions")
 
 
 # --- special billing (final bills, leak adjustments, review before mailing) -------------
