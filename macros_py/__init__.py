@@ -79,6 +79,9 @@ MACROS: list[Macro] = [
     Macro("check_cash", "Check Cash", "Cash",
           "Check a cash drawer count against the receipts posted by that drawer.",
           "PropertySheet"),
+    Macro("suspense_items", "Suspense Items", "Cash",
+          "List the suspense and held payments, and apply or return those decided on the Suspense Decisions sheet.",
+          "Help"),
 ]
 
 BY_NAME: dict[str, Macro] = {m.name: m for m in MACROS}

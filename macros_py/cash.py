@@ -1,5 +1,5 @@
 """Ribbon tasks of the Cash group: post a payment batch, make the day's cash workbook, check a
-daily cash workbook. Each runs the cash engine's job (utilbill.payments, cash_day,
+daily cash workbook, decide suspense and held items. Each runs the cash engine's job (utilbill.payments, cash_day,
 cash_workbook, cash_check) on what the caller's workbook holds (macros_py._book)."""
 
 from __future__ import annotations
@@ -164,3 +164,68 @@ def check_cash(book) -> None:
     write_exceptions(book, [Finding(str(d), file=book.name, sheet=d.sheet, column=d.ref,
                                     value=None if d.found is None else str(d.found))
                             for d in result.differences])
+
+
+DECISIONS_SHEET = "Suspense Decisions"
+DECISION_HEADER = ["item", "decision", "account", "note"]
+
+
+@task(DECISIONS_SHEET)
+def suspense_items(book) -> None:
+    """Carry out the decisions typed on the 'Suspense Decisions' sheet (item, decision apply or
+    return, account, note), each on its own, as `utilbill payments apply` / `return`; then list
+    the items still open on 'Suspense Items' and today's decisions by fund on 'Suspense
+    Transfers'. Without that sheet it makes it, with its header, and only lists."""
+    from utilbill.suspense import apply_item, open_items, return_item, transfers_on
+
+    u = utility_for(book)
+    problems: list[Finding] = []
+    names = [s.name for s in book.sheets]
+    if DECISIONS_SHEET not in names:
+        write_sheet(book, DECISIONS_SHEET, [], header=DECISION_HEADER)
+    else:
+        rows = grid(book.sheets[DECISIONS_SHEET])
+        for n, row in enumerate(rows[1:], start=2):
+            row = (list(row) + [None] * 4)[:4]
+            if all(is_blank(v) for v in row):
+                continue
+            item, decision, account, note = row
+            where = dict(file=book.name, sheet=DECISIONS_SHEET, row=n)
+            try:
+                item_id = int(item)
+                if item_id != item:
+                    raise ValueError
+            except (TypeError, ValueError):
+                problems.append(Finding("the item number must be a whole number (Suspense Items lists them)",
+                                        column="item", value=item, **where))
+                continue
+            decision = str(decision or "").strip().lower()
+            account = None if is_blank(account) else str(account).strip()
+            note = "" if is_blank(note) else str(note).strip()
+            try:
+                if decision == "apply":
+                    apply_item(u, item_id, account_no=account, memo=note)
+                elif decision == "return":
+                    return_item(u, item_id, reason=note)
+                else:
+                    problems.append(Finding("the decision must be apply or return", column="decision",
+                                            value=row[1], **where))
+            except FindingsError as e:
+                for f in e.findings:
+                    already = "already" in f.reason and f"item {item_id} was already" in f.reason
+                    problems.append(Finding(f.reason, column=f.column or "item", value=f.value, account=f.account,
+                                            severity="warning" if already else "error", **where))
+    items = open_items(u)
+    write_sheet(book, "Suspense Items", [
+        [i.item_id, i.kind, i.pay_date, i.batch_id, i.row, i.source, i.account_no, i.payer, i.amount, i.tender,
+         i.check_no, i.reason] for i in items],
+        header=["item", "kind", "received", "batch", "row", "source", "account written", "payer", "amount", "tender",
+                "check no", "why"], inputs=(DECISIONS_SHEET,))
+    t = transfers_on(u, date.today())
+    funds = t.funds
+    write_sheet(book, "Suspense Transfers",
+                [[r.item_id, r.kind, r.account_no, r.amount, *[r.parts.get(f) for f in funds], r.memo]
+                 for r in t.resolutions]
+                + ([["Total", None, None, t.total(), *[t.total(f) for f in funds], None]] if t.resolutions else []),
+                header=["item", "decision", "account", "amount", *funds, "note"], inputs=(DECISIONS_SHEET,))
+    write_exceptions(book, problems, inputs=(DECISIONS_SHEET,))

@@ -65,7 +65,7 @@ def test_catalog_is_the_clerks_task_list():
     assert by_group == {
         "Billing": ["bill_run", "review_and_print", "final_bill", "payoff", "account_lookup"],
         "Collections": ["notices", "turnoff_list", "arrangement", "returned_payment"],
-        "Cash": ["post_payment_batch", "daily_cash", "check_cash"],
+        "Cash": ["post_payment_batch", "daily_cash", "check_cash", "suspense_items"],
     }
     names = [m.name for m in macros_py.MACROS]
     assert len(names) == len(set(names))

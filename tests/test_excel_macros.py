@@ -232,3 +232,34 @@ def test_daily_cash_and_check_cash(u, paths, tmp_path, libreoffice):
     summary[5][1] = 12345.67  # B6: the first check's figure
     tampered = run("check_cash", payload)
     assert any(e["sheet"] == "Summary" and e["column"] == "B6" for e in errors(tampered))
+
+
+def test_suspense_items_listed_then_decided_row_by_row(u):
+    from utilbill.suspense import open_items
+
+    rows = [["Source", "mail"], ["Control count", 3], ["Control total", 60], ["Batch date", date(2026, 1, 9)],
+            [], ["account", "amount", "check no"], ["99-0000-9", 25, "701"], ["98-0000-8", 15, "702"],
+            [LATE, 20, "703"]]
+    assert kv(run("post_payment_batch", h.payload_from_values({"Batch": rows})), "Batch Result")["Status"] \
+        .startswith("posted as batch")
+    first = run("suspense_items", h.payload_from_values({"Notes": [["suspense"]]}))
+    assert h.values(first, "Suspense Decisions")[0] == ["item", "decision", "account", "note"]
+    listed = table(first, "Suspense Items")
+    assert [(r["account written"], r["amount"]) for r in listed] == [("99-0000-9", 25), ("98-0000-8", 15)]
+    ids = {r["account written"]: int(r["item"]) for r in listed}
+    decisions = [["item", "decision", "account", "note"],
+                 [ids["99-0000-9"], "apply", LATE, "old account number on the stub"],
+                 [ids["98-0000-8"], "return", "", ""],  # a return needs its reason: refused, the row named
+                 ["x", "apply", LATE, ""]]
+    after = run("suspense_items", h.payload_from_values({"Suspense Decisions": decisions}))
+    assert [r["account written"] for r in table(after, "Suspense Items")] == ["98-0000-8"]
+    done = table(after, "Suspense Transfers")
+    assert done[0]["decision"] == "applied" and done[0]["account"] == LATE and done[-1]["item"] == "Total"
+    assert sum(v for k, v in done[-1].items() if k not in ("item", "decision", "account", "amount", "note")
+               and v != "") == done[-1]["amount"] == 25
+    errs = errors(after)
+    assert [(e["row"], e["column"]) for e in errs] == [(3, "reason"), (4, "item")]
+    assert len(open_items(u)) == 1
+    again = run("suspense_items", h.payload_from_values({"Suspense Decisions": decisions[:2]}))
+    warned = [r for r in table(again, "Exceptions") if r["severity"] == "warning"]
+    assert warned and "already applied" in warned[0]["reason"] and errors(again) == []
