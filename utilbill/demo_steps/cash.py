@@ -6,7 +6,9 @@ of it): a walk-in batch for each of two drawers (cash, checks, a card, an electr
 payment), a mail batch with an unknown account (suspense) and a duplicate check (held),
 telepay, bank pay bills with the bank's report, and permit fees. Drawer 1 counts exactly;
 drawer 2 is one $20 bill short, which the workbook shows on the Cashier's Report, the
-Deposit Slip and the Summary. Running the step twice posts nothing new.
+Deposit Slip and the Summary. The clerk then decides the day's suspense item (applied to the
+account it was meant for) and the duplicate (returned to the payer); the cash-only check stays
+held for the supervisor. Running the step twice posts nothing new.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ def run(u: Utility, day: date, report: DemoReport) -> None:
             report.line(f"cash: posted {source} batch {res.batch_id}: {res.item_count} items, "
                         f"{fmt_money(res.item_total)}" + (f", {held} held" if held else "")
                         + (f", {susp} to suspense" if susp else ""))
+    _decide_open_items(u, day, owing[-1][0], report)
     bank_total = sum((Decimal(r[1]) for r in bank), ZERO)
     bank_report = folder / "bank-report.csv"
     with open(bank_report, "w", newline="") as fh:
@@ -139,3 +142,25 @@ def run(u: Utility, day: date, report: DemoReport) -> None:
     report.line(f"cash: {posted} batch(es) posted; daily cash {'BALANCED' if not short else 'OUT OF BALANCE'}: "
                 + "; ".join(f"{c.label} {c.status}" for c in short))
     report.output(path, "daily cash workbook (formulas; type the counts in the yellow cells)")
+
+
+def _decide_open_items(u: Utility, day: date, found: str, report: DemoReport) -> None:
+    """The suspense item applied to the account the clerk found, the duplicate returned; the
+    day's journal out of suspense written."""
+    from ..suspense import apply_item, open_items, return_item, transfers_on, write_transfers_workbook
+
+    for item in open_items(u):
+        if item.pay_date != day:
+            continue
+        if item.kind == "suspense":
+            r = apply_item(u, item.item_id, account_no=found, on=day,
+                           memo="the customer wrote an old account number; found by name and address")
+            report.line(f"cash: suspense item {item.item_id} ({fmt_money(item.amount)} for unknown account "
+                        f"{item.account_no}) applied to {r.account_no}")
+        elif item.reason.startswith("duplicate"):
+            return_item(u, item.item_id, reason="the bank sent the same check twice: the second is refunded", on=day)
+            report.line(f"cash: held duplicate item {item.item_id} ({fmt_money(item.amount)}) returned to the payer")
+    t = transfers_on(u, day)
+    if t.resolutions:
+        path = write_transfers_workbook(t, u.out_dir("cash") / f"Suspense-{day.isoformat()}.xlsx")
+        report.output(path, "the day's decisions on suspense and held items, by fund (out of suspense)")
