@@ -3,7 +3,8 @@
 # - LibreOffice Calc (headless) 25.x from Debian bookworm-backports when soffice is missing or
 #   older than 24 (the stock 7.4 lacks XLOOKUP/LET and dynamic arrays): it recalculates the
 #   formula workbooks;
-# - poppler-utils (pdftoppm): a printed bill page is rendered to PNG and checked.
+# - poppler-utils (pdftoppm): a printed bill page is rendered to PNG and checked;
+# - the PostgreSQL server programs (initdb, pg_ctl): the store is run on a throwaway server.
 set -euo pipefail
 need_lo=1
 if command -v soffice >/dev/null 2>&1; then
@@ -12,9 +13,11 @@ if command -v soffice >/dev/null 2>&1; then
 fi
 need_poppler=1
 command -v pdftoppm >/dev/null 2>&1 && need_poppler=0
-[ "$need_lo$need_poppler" = "00" ] && exit 0
+need_pg=1
+{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } && need_pg=0
+[ "$need_lo$need_poppler$need_pg" = "000" ] && exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "warning: the tests need LibreOffice 24+ (soffice) and poppler-utils (pdftoppm);" >&2
+  echo "warning: the tests need LibreOffice 24+ (soffice), poppler-utils (pdftoppm) and the PostgreSQL server;" >&2
   echo "         run this script as root on Debian/Ubuntu, or install them yourself." >&2
   echo "         Without them those tests are skipped (and fail under CI=true)." >&2
   exit 0
@@ -37,4 +40,8 @@ fi
 if [ "$need_poppler" = 1 ]; then
   apt-get install -y -qq --no-install-recommends poppler-utils >/dev/null
   pdftoppm -v 2>&1 | head -1
+fi
+if [ "$need_pg" = 1 ]; then
+  apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  ls /usr/lib/postgresql/*/bin/initdb
 fi

@@ -88,7 +88,7 @@ def balances(conn: Connection, as_of: date, *, min_balance: Decimal | None = Non
                 func.min(func.coalesce(since.c.due_date, since.c.effective_date)), func.count(since.c.reverses_id))
          .select_from(bal.outerjoin(since, (since.c.account_no == bal.c.account_no)
                                     & (since.c.effective_date > bal.c.last_credit) & (since.c.effective_date <= as_of)))
-         .group_by(bal.c.account_no))
+         .group_by(bal.c.account_no, bal.c.balance, bal.c.last_credit))  # (PostgreSQL wants every plain column)
     day = as_of.isoformat() if conn.dialect.name == "sqlite" else as_of
     return {a: (b, c, c is not None and b - (after or 0) <= 0 and (due is None or due >= day) and not reversals)
             for a, b, c, after, due, reversals in fetch_raw(conn, q)}

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import create_engine, event, insert, select
+from sqlalchemy import create_engine, event, insert, inspect, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
@@ -150,12 +150,13 @@ class Store:
             return apply_migrations(conn)
 
     def version(self) -> int:
+        """The schema version; 0 for an empty database (asked first: on PostgreSQL a failed
+        query would abort the transaction)."""
         with self.read() as conn:
-            try:
-                return conn.execute(select(schema.schema_version.c.version).order_by(
-                    schema.schema_version.c.version.desc())).scalar() or 0
-            except OperationalError:
+            if not inspect(conn).has_table("schema_version"):
                 return 0
+            return conn.execute(select(schema.schema_version.c.version).order_by(
+                schema.schema_version.c.version.desc())).scalar() or 0
 
     def backup(self, dest: Path, *, on_snapshot: Callable[[], None] | None = None) -> Path:
         """A consistent copy of the store at `dest`, owner-readable only, written beside it and

@@ -31,7 +31,8 @@ def _append_only_rules(conn: Connection, tables) -> None:
         elif dialect == "postgresql":
             conn.exec_driver_sql(
                 "CREATE OR REPLACE FUNCTION utilbill_append_only() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION '% are append-only: post a correction instead', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
+                # '%%': the driver's placeholder syntax; PostgreSQL receives one '%'
+                "RAISE EXCEPTION '%% are append-only: post a correction instead', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
             )
             conn.exec_driver_sql(
                 f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
