@@ -43,6 +43,19 @@ def add_fee(u, account_no, amount, *, on=date(2026, 2, 24), kind="late_charge"):
                          effective_date=on, due_date=on, fund="fees")
 
 
+def three_accounts(tmp_path):
+    """10-1001 owing a 62.40 bill (water 40.00, wastewater 22.40, due Feb 23) and a 0.94 late
+    charge (due Feb 24); 10-1002 owing a 36.00 bill (17.00 + 19.00); 10-1003 cash-only."""
+    u = make_utility(tmp_path)
+    add_account(u, "10-1001")
+    add_account(u, "10-1002")
+    add_account(u, "10-1003", cash_only=True)
+    add_bill(u, "10-1001", "40.00", "22.40")
+    add_fee(u, "10-1001", "0.94")
+    add_bill(u, "10-1002", "17.00", "19.00")
+    return u
+
+
 def batch_rows(rows, *, header=("account", "amount", "tender", "check_no")):
     return [list(header)] + [list(r) for r in rows]
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from test_cash_helpers import DAY, add_account, add_bill, add_fee, make_utility, write_batch
+from test_cash_helpers import DAY, add_account, add_bill, add_fee, make_utility, three_accounts, write_batch
 from utilbill.fund_distribution import NewPayment, distribute_new_payments
 from utilbill.ledger import Posting
 from utilbill.payments import post_payment_batch
@@ -25,14 +25,7 @@ def _count(u, table):
 
 
 def _setup(tmp_path):
-    u = make_utility(tmp_path)
-    add_account(u, "10-1001")
-    add_account(u, "10-1002")
-    add_account(u, "10-1003", cash_only=True)
-    add_bill(u, "10-1001", "40.00", "22.40")   # bill 62.40, due 2026-02-23
-    add_fee(u, "10-1001", "0.94")              # late charge, due 2026-02-24
-    add_bill(u, "10-1002", "17.00", "19.00")
-    return u
+    return three_accounts(tmp_path)  # 10-1001: 62.40 bill + 0.94 late charge; 10-1002: 36.00; 10-1003 cash-only
 
 
 def test_balanced_batch_posts_with_dispositions_and_funds(tmp_path):

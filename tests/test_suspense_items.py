@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from test_cash_helpers import DAY, add_account, add_bill, add_fee, make_utility, write_batch
+from test_cash_helpers import DAY, three_accounts, write_batch
 from utilbill.cash_day import cash_day
 from utilbill.findings import FindingsError
 from utilbill.payments import post_payment_batch
@@ -22,13 +22,7 @@ LATER = date(2026, 3, 9)  # a week after the batch day (DAY, Mar 2)
 
 
 def _day_with_open_items(tmp_path):
-    u = make_utility(tmp_path)
-    add_account(u, "10-1001")
-    add_account(u, "10-1002")
-    add_account(u, "10-1003", cash_only=True)
-    add_bill(u, "10-1001", "40.00", "22.40")   # bill 62.40, due 2026-02-23
-    add_fee(u, "10-1001", "0.94")              # late charge, due 2026-02-24
-    add_bill(u, "10-1002", "17.00", "19.00")   # bill 36.00
+    u = three_accounts(tmp_path)  # 10-1001: 62.40 bill + 0.94 late charge; 10-1002: 36.00; 10-1003 cash-only
     f = write_batch(tmp_path / "walkin.xlsx", [
         ("10-1003", "25.00", "check", "501"),    # row 7: cash-only account by check: held
         ("77-0000", "30.00", "cash", None),      # row 8: unknown account: suspense
