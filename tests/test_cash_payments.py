@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from test_cash_helpers import DAY, add_account, add_bill, add_fee, make_utility, three_accounts, write_batch
+from test_cash_helpers import DAY, three_accounts, write_batch
 from utilbill.fund_distribution import NewPayment, distribute_new_payments
 from utilbill.ledger import Posting
 from utilbill.payments import post_payment_batch
