@@ -63,6 +63,11 @@ def test_a_suspense_item_applied_is_a_payment_dated_when_received_split_by_the_r
         status = conn.execute(select(S.payment_suspense.c.status, S.payment_suspense.c.resolved_posting_id)
                               .where(S.payment_suspense.c.item_id == item)).one()
     assert (p["account_no"], p["kind"], p["amount_cents"], p["effective_date"]) == ("10-1001", "payment", -3000, DAY)
+    import hashlib
+    from pathlib import Path
+
+    assert p["source_file"].endswith("walkin.xlsx")  # which file the money came in with, and its hash
+    assert p["source_hash"] == hashlib.sha256(Path(p["source_file"]).read_bytes()).hexdigest()
     assert tuple(status) == ("resolved", res.posting_id)
     # the batch's day is what it was: the money came in then, into suspense
     after = cash_day(u, DAY)

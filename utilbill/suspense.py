@@ -55,6 +55,8 @@ class OpenItem:
     check_no: str | None
     pay_date: date
     reason: str
+    source_file: str | None = None  # the batch file the money came in with, and its SHA-256
+    file_hash: str | None = None
 
     def age_days(self, on: date) -> int:
         return (on - self.pay_date).days
@@ -77,10 +79,10 @@ class Resolution:
 
 
 def _open_query(item_id: int | None = None):
-    q_s = (select(PI, PB.c.batch_date, PB.c.source, PS.c.id.label("side_id"))
+    q_s = (select(PI, PB.c.batch_date, PB.c.source, PB.c.source_file, PB.c.file_hash, PS.c.id.label("side_id"))
            .select_from(PS.join(PI, PS.c.item_id == PI.c.id).join(PB, PI.c.batch_id == PB.c.id))
            .where(PS.c.status == "open"))
-    q_h = (select(PI, PB.c.batch_date, PB.c.source, PH.c.id.label("side_id"))
+    q_h = (select(PI, PB.c.batch_date, PB.c.source, PB.c.source_file, PB.c.file_hash, PH.c.id.label("side_id"))
            .select_from(PH.join(PI, PH.c.item_id == PI.c.id).join(PB, PI.c.batch_id == PB.c.id))
            .where(PH.c.status == "held"))
     if item_id is not None:
@@ -91,7 +93,8 @@ def _open_query(item_id: int | None = None):
 def _item(r, kind: str) -> OpenItem:
     m = r._mapping
     return OpenItem(m["id"], kind, m["batch_id"], m["batch_date"], m["source"], m["row"], m["account_no"], m["payer"],
-                    from_cents(m["amount_cents"]), m["tender"], m["check_no"], m["pay_date"], m["reason"] or "")
+                    from_cents(m["amount_cents"]), m["tender"], m["check_no"], m["pay_date"], m["reason"] or "",
+                    m["source_file"], m["file_hash"])
 
 
 def open_items(u) -> list[OpenItem]:
@@ -166,7 +169,8 @@ def apply_item(u, item_id: int, *, account_no: str | None = None, on: date | Non
             conn, store, account_no=target, kind="payment", amount=-item.amount, effective_date=item.pay_date,
             ref=item.check_no, memo=f"{kind} from {item.kind}: {item.source} batch {item.batch_id} row {item.row}"
                                     + (f"; {memo}" if memo else ""),
-            batch_id=item.batch_id, idem_key=f"resolve:{item_id}")
+            batch_id=item.batch_id, source_file=item.source_file, source_hash=item.file_hash,
+            idem_key=f"resolve:{item_id}")  # from the batch file the money came in with
         _record(conn, store, item, res)
     return res
 
