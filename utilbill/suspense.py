@@ -134,8 +134,8 @@ def _open_item(conn, item_id: int) -> OpenItem:
     _refuse(f"item {item_id} is not in suspense or held (it was {kind})", item_id)
 
 
-def apply_item(u, item_id: int, *, account_no: str | None = None, on: date | None = None, memo: str = "",
-               post: bool = True) -> Resolution:
+def apply_item(u, item_id: int, *, account_no: str | None = None, on: date | None = None,
+               memo: str = "") -> Resolution:
     """Post a suspense item to `account_no`, or release a held item to its own account (or
     to `account_no` when the clerk found it belongs elsewhere). The payment is dated when the
     money came in; its split by fund is the ledger's rule on the account's ledger then."""
@@ -147,8 +147,7 @@ def apply_item(u, item_id: int, *, account_no: str | None = None, on: date | Non
     if not target:
         _refuse(f"item {item_id} is in suspense (account {item.account_no or 'not given'} unknown): give the account "
                 "it belongs to", item_id, column="account")
-    if post:
-        u.backup_before("payment-resolution", bulk=False)
+    u.backup_before("payment-resolution", bulk=False)
     with store.write() as conn:
         item = _open_item(conn, item_id)  # under the write lock: nobody decided it meanwhile
         acct = repo.get_account(conn, target)
@@ -163,8 +162,6 @@ def apply_item(u, item_id: int, *, account_no: str | None = None, on: date | Non
         kind = "applied" if item.kind == "suspense" else "released"
         res = Resolution(item_id, kind, on, target, item.amount, dict(parts), memo=memo, clerk=store.clerk,
                          batch_id=item.batch_id, row=item.row, pay_date=item.pay_date)
-        if not post:
-            return res
         res.posting_id = repo.post(
             conn, store, account_no=target, kind="payment", amount=-item.amount, effective_date=item.pay_date,
             ref=item.check_no, memo=f"{kind} from {item.kind}: {item.source} batch {item.batch_id} row {item.row}"
