@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from test_cash_helpers import DAY, three_accounts, write_batch
+from test_cash_helpers import DAY, add_account, three_accounts, write_batch
 from utilbill.cash_day import cash_day
 from utilbill.findings import FindingsError
 from utilbill.payments import post_payment_batch
@@ -91,8 +91,11 @@ def test_refusals_post_nothing(tmp_path):
     u, _ = _day_with_open_items(tmp_path)
     with u.store.read() as conn:
         n = conn.execute(select(S.postings.c.id)).all()
-    with pytest.raises(FindingsError, match="give the account it belongs to"):
+    with pytest.raises(FindingsError, match="give the account it belongs to$"):
         apply_item(u, _item_id(u, 8), on=LATER)
+    add_account(u, "88-0000")  # the account written on row 11 is opened after the payment came in
+    with pytest.raises(FindingsError, match="account 88-0000 has been opened since: give it as the account"):
+        apply_item(u, _item_id(u, 11), on=LATER)
     with pytest.raises(FindingsError, match="there is no account 99-9999"):
         apply_item(u, _item_id(u, 8), account_no="99-9999", on=LATER)
     with pytest.raises(FindingsError, match="cash-only: a check cannot be applied"):

@@ -145,8 +145,12 @@ def apply_item(u, item_id: int, *, account_no: str | None = None, on: date | Non
         item = _open_item(conn, item_id)
     target = account_no or (item.account_no if item.kind == "held" else None)
     if not target:
-        _refuse(f"item {item_id} is in suspense (account {item.account_no or 'not given'} unknown): give the account "
-                "it belongs to", item_id, column="account")
+        with store.read() as conn:
+            opened = item.account_no and repo.get_account(conn, item.account_no) is not None
+        hint = (f"; account {item.account_no} has been opened since: give it as the account if the payment is "
+                "theirs" if opened else "")
+        _refuse(f"item {item_id} is in suspense (account {item.account_no or 'not given'} was unknown): give the "
+                f"account it belongs to{hint}", item_id, column="account")
     u.backup_before("payment-resolution", bulk=False)
     with store.write() as conn:
         item = _open_item(conn, item_id)  # under the write lock: nobody decided it meanwhile
