@@ -17,7 +17,7 @@ import pytest
 
 import badinputs
 from badinputs import PAYMENTS
-from utilbill import xlio
+from utilbill import row_sources
 from utilbill.layouts_core import Column, SheetLayout
 from utilbill.xlio import (mask_bank_account, read_table, safe_text, save_workbook, write_cell, write_csv,
                            write_rows_fast, write_table)
@@ -280,7 +280,7 @@ def test_layout_refuses_a_header_that_names_two_columns():
 def test_streaming_reader_gives_the_same_rows_and_findings(corpus, monkeypatch):
     names = ["good", "header_row4", "merged", "formula_errors", "dates", "blanks", "bad_amounts"]
     fast = {n: read_table(corpus[n], PAYMENTS) for n in names}
-    monkeypatch.setattr(xlio, "STREAM_ABOVE_BYTES", 0)
+    monkeypatch.setattr(row_sources, "STREAM_ABOVE_BYTES", 0)  # read by row_sources._xlsx_source
     for n in names:
         slow = read_table(corpus[n], PAYMENTS)
         assert slow.rows == fast[n].rows, n
