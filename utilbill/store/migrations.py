@@ -1,6 +1,6 @@
 """Versioned schema migrations. Version N is MIGRATIONS[N-1]; each runs once, in order.
 
-Version 1 creates the tables of `schema.py` and the append-only rules. A later change adds a
+Version 1 creates the tables of `schema` and the append-only rules. A later change adds a
 function here (never edits an applied one) so a utility's store upgrades in place.
 """
 
