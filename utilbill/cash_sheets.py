@@ -19,103 +19,25 @@ Entry cells (counts, the bank's report, petty cash) are unlocked and filled yell
 legend on every sheet; all other cells are locked; sheets are protected without a password
 so a clerk can type the counts and a supervisor can still unprotect to audit. Key figures
 have workbook names (Treasury_Total, Deposit_Total, ...). Only Excel 2007 functions are used.
+
+The plan's data (PlanCell, SheetPlan, WorkbookPlan), its number formats and the spelling of
+sheet, workbook and table names are utilbill.cash_plan's; this module lays out the sheets.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from functools import cached_property
 
-from .cash_balancing import DENOMINATIONS, ELECTRONIC, TENDER_ORDER, CashDay, status_text
-from .layouts import CASH_DRAWER_SHEET_PREFIX, CASH_PAYMENTS_COLUMNS, CASH_PAYMENTS_TABLE, CASH_SHEETS
+from .cash_balancing import DENOMINATIONS, ELECTRONIC, TENDER_ORDER, CashDay
+from .cash_plan import (  # noqa: F401  (PlanCell and the rest stay importable from here)
+    COUNT, MONEY, TABLE, PlanCell, SheetPlan, WorkbookPlan, col, drawer_sheet_name, fund_header, name_part)
+from .layouts import CASH_PAYMENTS_COLUMNS, CASH_SHEETS
 from .money import ZERO
 
-MONEY = "#,##0.00;[Red]-#,##0.00"
-COUNT = "0"
 LEGEND = ("Yellow cells are counts you type (unlocked). Every other cell is data or a formula and is "
           "locked; Review > Unprotect Sheet (no password) to audit.")
 BASE_COLUMNS = CASH_PAYMENTS_COLUMNS
-TABLE = CASH_PAYMENTS_TABLE
-
-
-@dataclass
-class PlanCell:
-    ref: str
-    kind: str  # title | label | header | value | formula | entry | legend
-    value: object
-    expected: object = None  # formula cells: the engine's figure
-    fmt: str | None = None
-    what: str = ""
-    input: tuple | None = None  # entry cells: which input the cell holds
-
-
-@dataclass
-class SheetPlan:
-    name: str
-    cells: dict[str, PlanCell] = field(default_factory=dict)
-    widths: dict[str, float] = field(default_factory=dict)
-    print_area: str = "A1:F40"
-    landscape: bool = False
-    table_headers: list[str] = field(default_factory=list)
-    table_rows: list[list] = field(default_factory=list)  # the Payments table's data, from row 4
-    table_formats: list[str | None] = field(default_factory=list)
-
-    def quoted(self) -> str:
-        return "'" + self.name.replace("'", "''") + "'"
-
-    def abs_ref(self, ref: str) -> str:
-        col, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
-        return f"{self.quoted()}!${col}${row}"
-
-    def put(self, ref, kind, value, *, expected=None, fmt=None, what="", input=None) -> str:
-        self.cells[ref] = PlanCell(ref, kind, value, expected, fmt, what, input)
-        return ref
-
-    def formula(self, ref, text, expected, *, fmt=MONEY, what="") -> str:
-        return self.put(ref, "formula", text, expected=expected, fmt=fmt, what=what or f"{self.name}!{ref}")
-
-    def status(self, ref, diff_ref, diff, what) -> str:
-        return self.formula(ref, f'=IF({diff_ref}=0,"BALANCED","OUT OF BALANCE by "&TEXT(ABS({diff_ref}),"#,##0.00"))',
-                            status_text(diff), fmt=None, what=what)
-
-
-@dataclass
-class WorkbookPlan:
-    sheets: list[SheetPlan]
-    names: dict[str, str]  # defined name -> absolute reference
-    entry_rows: dict[str, int] = field(default_factory=dict)  # "bank", "voucher": entry rows laid out
-
-    def sheet(self, name: str) -> SheetPlan:
-        return next(s for s in self.sheets if s.name == name)
-
-    def formula_cells(self):
-        for s in self.sheets:
-            for c in s.cells.values():
-                if c.kind == "formula":
-                    yield s, c
-
-    def entry_cells(self):
-        for s in self.sheets:
-            for c in s.cells.values():
-                if c.kind == "entry":
-                    yield s, c
-
-
-def drawer_sheet_name(drawer: str) -> str:
-    return (CASH_DRAWER_SHEET_PREFIX + re.sub(r"[\[\]:*?/\\']", "-", drawer))[:31]
-
-
-def name_part(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", text)
-
-
-def fund_header(fund: str) -> str:
-    return re.sub(r"[^A-Za-z0-9 _]", " ", fund).strip().title() or "Fund"
-
-
-def col(c: str) -> str:
-    return f"{TABLE}[{c}]"
 
 
 class _PlannedDay(CashDay):
@@ -460,4 +382,3 @@ def _summary(cd: CashDay, s: SheetPlan, names, voucher_rows: int) -> None:
     s.formula(f"E{r + 2}", f'=COUNTIF(E6:E{r - 1},"OUT OF BALANCE*")', out, fmt=COUNT, what="checks out of balance")
     names["Day_Status"] = s.abs_ref(f"E{r + 1}")
     s.print_area = f"A1:E{r + 2}"
-
