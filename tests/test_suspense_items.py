@@ -104,6 +104,8 @@ def test_refusals_post_nothing(tmp_path):
         apply_item(u, _item_id(u, 9), account_no="10-1001", on=LATER)
     with pytest.raises(FindingsError, match="say why"):
         return_item(u, _item_id(u, 7), reason=" ", on=LATER)
+    with pytest.raises(FindingsError, match="came in on 2026-03-02: it cannot be decided on 2026-02-27"):
+        apply_item(u, _item_id(u, 8), account_no="10-1001", on=date(2026, 2, 27))
     with u.store.read() as conn:
         assert conn.execute(select(S.postings.c.id)).all() == n
         assert conn.execute(select(S.payment_resolutions)).all() == []

@@ -119,7 +119,16 @@ def _decided(conn, item_id: int) -> None:
                 item_id)
 
 
-def _open_item(conn, item_id: int) -> OpenItem:
+def _open_item(conn, item_id: int, on: date) -> OpenItem:
+    """The open item, or a refusal that says why it cannot be decided on `on`."""
+    item = _still_open(conn, item_id)
+    if on < item.pay_date:
+        _refuse(f"item {item_id} came in on {item.pay_date.isoformat()}: it cannot be decided on "
+                f"{on.isoformat()}, before it was received", item_id, column="date")
+    return item
+
+
+def _still_open(conn, item_id: int) -> OpenItem:
     _decided(conn, item_id)
     q_s, q_h = _open_query(item_id)
     r = conn.execute(q_s).first()
@@ -142,7 +151,7 @@ def apply_item(u, item_id: int, *, account_no: str | None = None, on: date | Non
     on = on or date.today()
     store = u.store
     with store.read() as conn:
-        item = _open_item(conn, item_id)
+        item = _open_item(conn, item_id, on)
     target = account_no or (item.account_no if item.kind == "held" else None)
     if not target:
         with store.read() as conn:
@@ -153,7 +162,7 @@ def apply_item(u, item_id: int, *, account_no: str | None = None, on: date | Non
                 f"account it belongs to{hint}", item_id, column="account")
     u.backup_before("payment-resolution", bulk=False)
     with store.write() as conn:
-        item = _open_item(conn, item_id)  # under the write lock: nobody decided it meanwhile
+        item = _open_item(conn, item_id, on)  # under the write lock: nobody decided it meanwhile
         acct = repo.get_account(conn, target)
         if acct is None:
             _refuse(f"there is no account {target}", item_id, account=target)
@@ -181,12 +190,12 @@ def return_item(u, item_id: int, *, reason: str, on: date | None = None) -> Reso
     money leaves suspense as a refund."""
     on = on or date.today()
     if not reason.strip():
-        raise FindingsError([Finding("say why the item is returned (--reason)", column="reason")],
+        raise FindingsError([Finding("say why the item is returned", column="reason", value=item_id)],
                             summary="nothing was recorded")
     store = u.store
     u.backup_before("payment-resolution", bulk=False)
     with store.write() as conn:
-        item = _open_item(conn, item_id)
+        item = _open_item(conn, item_id, on)
         res = Resolution(item_id, "returned", on, None, item.amount, {REFUND: item.amount}, memo=reason,
                          clerk=store.clerk, batch_id=item.batch_id, row=item.row, pay_date=item.pay_date)
         _record(conn, store, item, res)
