@@ -101,6 +101,9 @@ def test_suspense_items_listed_applied_returned_and_journaled(home, tmp_path):
 
     first = [i.item_id for i in open_items(Utility(home)) if i.account_no == "55-5555"][0]
     assert f"│ {first} " in r.output
+    r = run("cash", "day", "2026-03-02", "--home", home)
+    assert r.exit_code == 0 and "Suspense and held items still open: 2, $12.50, the oldest received 2026-03-02" \
+        in r.output.replace("\n", " ")
     r = run("payments", "apply", first, "--home", home, "--date", "2026-03-09")
     assert r.exit_code == 2 and "give the account it belongs to" in r.output
     r = run("payments", "apply", first, "--account", "10-1001", "--date", "2026-03-09", "--home", home)

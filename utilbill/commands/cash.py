@@ -157,6 +157,13 @@ def register(app: typer.Typer) -> None:
         cd = cash_day(u, parse_date(day))
         path = write_cash_workbook(cd, out or u.out_dir("cash") / f"daily-cash-{cd.day.isoformat()}.xlsx")
         _print_checks(cd)
+        from ..suspense import open_items
+
+        waiting = [i for i in open_items(u) if i.pay_date <= cd.day]
+        if waiting:  # money deposited into suspense that nobody has decided yet
+            console.print(f"Suspense and held items still open: {len(waiting)}, "
+                          f"{fmt_money(sum(i.amount for i in waiting))}, the oldest received "
+                          f"{min(i.pay_date for i in waiting).isoformat()} (utilbill payments open-items)")
         console.print(f"Wrote {path}")
 
     @cash.command("check")
