@@ -100,8 +100,14 @@ def daily_cash(book) -> None:
     cd = cash_day(u, day)
     path = write_cash_workbook(cd, u.out_dir("cash") / f"daily-cash-{day.isoformat()}.xlsx")
     rows = [[c.label, c.figure, c.against, c.difference, c.status] for c in cd.checks()]
-    rows += [[None] * 5, ["The day", None, None, None, "BALANCED" if cd.balanced else "OUT OF BALANCE"],
-             ["Daily cash workbook", str(path), None, None, None]]
+    rows += [[None] * 5, ["The day", None, None, None, "BALANCED" if cd.balanced else "OUT OF BALANCE"]]
+    from utilbill.suspense import open_items
+
+    waiting = [i for i in open_items(u) if i.pay_date <= day]
+    if waiting:  # money deposited into suspense that nobody has decided yet (Suspense Items button)
+        rows.append(["Suspense and held items open", len(waiting), sum(i.amount for i in waiting),
+                     min(i.pay_date for i in waiting), "to decide"])
+    rows.append(["Daily cash workbook", str(path), None, None, None])
     write_sheet(book, "Daily Cash Checks", rows, header=["check", "figure", "against", "difference", "status"])
     write_exceptions(book, [])
 

@@ -234,7 +234,7 @@ def test_daily_cash_and_check_cash(u, paths, tmp_path, libreoffice):
     assert any(e["sheet"] == "Summary" and e["column"] == "B6" for e in errors(tampered))
 
 
-def test_suspense_items_listed_then_decided_row_by_row(u):
+def test_suspense_items_listed_then_decided_row_by_row(u, paths):
     from utilbill.suspense import open_items
 
     rows = [["Source", "mail"], ["Control count", 3], ["Control total", 60], ["Batch date", date(2026, 1, 9)],
@@ -242,6 +242,10 @@ def test_suspense_items_listed_then_decided_row_by_row(u):
             [LATE, 20, "703"]]
     assert kv(run("post_payment_batch", h.payload_from_values({"Batch": rows})), "Batch Result")["Status"] \
         .startswith("posted as batch")
+    template = h.book_payload_from_xlsx(paths["daily_cash"])
+    h.sheet_payload(template, "Summary")["values"][2][1] = "2026-01-09T00:00:00.000Z"  # Cash_Day (B3)
+    checks = h.values(run("daily_cash", template), "Daily Cash Checks")
+    assert ["Suspense and held items open", 2, 40] == checks[-2][:3] and checks[-2][4] == "to decide"
     first = run("suspense_items", h.payload_from_values({"Notes": [["suspense"]]}))
     assert h.values(first, "Suspense Decisions")[0] == ["item", "decision", "account", "note"]
     listed = table(first, "Suspense Items")
