@@ -103,7 +103,7 @@ def daily_cash(book) -> None:
     rows += [[None] * 5, ["The day", None, None, None, "BALANCED" if cd.balanced else "OUT OF BALANCE"]]
     from utilbill.suspense import open_items
 
-    waiting = [i for i in open_items(u) if i.pay_date <= day]
+    waiting = open_items(u, received_by=day)
     if waiting:  # money deposited into suspense that nobody has decided yet (Suspense Items button)
         rows.append(["Suspense and held items open", len(waiting), sum(i.amount for i in waiting),
                      min(i.pay_date for i in waiting), "to decide"])

@@ -47,6 +47,7 @@ def test_the_open_list_names_every_suspense_and_held_item(tmp_path):
         (7, "held", "10-1003", D("25.00")), (8, "suspense", "77-0000", D("30.00")),
         (10, "held", "10-1002", D("50.00")), (11, "suspense", "88-0000", D("12.50"))]
     assert "cash-only" in items[0].reason and "duplicate of row 9" in items[2].reason
+    assert len(open_items(u, received_by=DAY)) == 4 and open_items(u, received_by=date(2026, 3, 1)) == []
 
 
 def test_a_suspense_item_applied_is_a_payment_dated_when_received_split_by_the_rule_hand_checked(tmp_path):

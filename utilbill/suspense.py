@@ -97,12 +97,14 @@ def _item(r, kind: str) -> OpenItem:
                     m["source_file"], m["file_hash"])
 
 
-def open_items(u) -> list[OpenItem]:
+def open_items(u, *, received_by: date | None = None) -> list[OpenItem]:
     """Every suspense item not yet applied or returned and every held item not yet released
-    or returned, oldest first."""
+    or returned (those received by `received_by`, when given), oldest first."""
     q_s, q_h = _open_query()
     with u.store.read() as conn:
         items = [_item(r, "suspense") for r in conn.execute(q_s)] + [_item(r, "held") for r in conn.execute(q_h)]
+    if received_by is not None:
+        items = [i for i in items if i.pay_date <= received_by]
     return sorted(items, key=lambda i: (i.pay_date, i.batch_id, i.row))
 
 

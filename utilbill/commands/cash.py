@@ -159,7 +159,7 @@ def register(app: typer.Typer) -> None:
         _print_checks(cd)
         from ..suspense import open_items
 
-        waiting = [i for i in open_items(u) if i.pay_date <= cd.day]
+        waiting = open_items(u, received_by=cd.day)
         if waiting:  # money deposited into suspense that nobody has decided yet
             console.print(f"Suspense and held items still open: {len(waiting)}, "
                           f"{fmt_money(sum(i.amount for i in waiting))}, the oldest received "
