@@ -182,7 +182,7 @@ def suspense_items(book) -> None:
     return, account, note), each on its own, as `utilbill payments apply` / `return`; then list
     the items still open on 'Suspense Items' and today's decisions by fund on 'Suspense
     Transfers'. Without that sheet it makes it, with its header, and only lists."""
-    from utilbill.suspense import apply_item, open_items, return_item, transfers_on
+    from utilbill.suspense import AlreadyDecided, apply_item, open_items, return_item, transfers_on
 
     u = utility_for(book)
     problems: list[Finding] = []
@@ -217,10 +217,10 @@ def suspense_items(book) -> None:
                     problems.append(Finding("the decision must be apply or return", column="decision",
                                             value=row[1], **where))
             except FindingsError as e:
+                severity = "warning" if isinstance(e, AlreadyDecided) else "error"  # a re-run is no fault
                 for f in e.findings:
-                    already = "already" in f.reason and f"item {item_id} was already" in f.reason
                     problems.append(Finding(f.reason, column=f.column or "item", value=f.value, account=f.account,
-                                            severity="warning" if already else "error", **where))
+                                            severity=severity, **where))
     items = open_items(u)
     write_sheet(book, "Suspense Items", [
         [i.item_id, i.kind, i.pay_date, i.batch_id, i.row, i.source, i.account_no, i.payer, i.amount, i.tender,

@@ -112,13 +112,18 @@ def _refuse(msg: str, item_id: int, *, column: str = "item", account: str | None
     raise FindingsError([Finding(msg, column=column, value=item_id, account=account)], summary="nothing was posted")
 
 
+class AlreadyDecided(FindingsError):
+    """The item was decided before: nothing more was done (a re-run, not a fault)."""
+
+
 def _decided(conn, item_id: int) -> None:
     done = conn.execute(select(PR).where(PR.c.item_id == item_id)).first()
     if done is not None:
         m = done._mapping
         where = f" to {m['account_no']}" if m["account_no"] else ""
-        _refuse(f"item {item_id} was already {m['kind']}{where} on {m['resolved_date'].isoformat()} by {m['clerk']}",
-                item_id)
+        raise AlreadyDecided([Finding(f"item {item_id} was already {m['kind']}{where} on "
+                                      f"{m['resolved_date'].isoformat()} by {m['clerk']}", column="item",
+                                      value=item_id)], summary="nothing was posted")
 
 
 def _open_item(conn, item_id: int, on: date) -> OpenItem:
